@@ -1,0 +1,66 @@
+"""Compute budgets: one frozen dataclass per budget decides every size and length.
+
+``smoke`` makes each chapter run in seconds (CI), ``cpu`` within about five minutes per
+chapter on two cores, ``gpu`` at the paper's scale. The budget is chosen by
+``$GLO_TEACH_BUDGET``; unset, it is ``gpu`` when CUDA is available and ``cpu`` otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Budget", "BUDGETS", "get_budget", "default_device", "progress_enabled"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Sizes and lengths for one budget. ``None`` for ``n_images`` means the whole data set."""
+
+    name: str
+    n_images: int | None  # training images drawn from a data set (evenly spaced subset)
+    batch_size: int  # images per SGD step (GLO, VAE, DCGAN)
+    glo_epochs: int  # passes over the training set for GLO
+    vae_epochs: int  # passes for the VAE baseline (the paper: 25)
+    gan_steps: int  # generator updates for DCGAN on images
+    toy_steps: int  # generator updates on the 1-D / 2-D toy distributions
+    toy_batch: int  # samples per step on the toys
+    invert_steps: int  # gradient steps to find a code for a new image
+    n_eval: int  # test images / samples used by a metric
+    classifier_epochs: int  # epochs of the digit classifier used by the Frechet distance
+
+
+BUDGETS: dict[str, Budget] = {
+    "smoke": Budget(
+        name="smoke", n_images=512, batch_size=64, glo_epochs=1, vae_epochs=1, gan_steps=10,
+        toy_steps=50, toy_batch=128, invert_steps=10, n_eval=64, classifier_epochs=1,
+    ),
+    "cpu": Budget(
+        name="cpu", n_images=10_000, batch_size=128, glo_epochs=10, vae_epochs=10, gan_steps=1500,
+        toy_steps=2000, toy_batch=256, invert_steps=200, n_eval=1000, classifier_epochs=2,
+    ),
+    "gpu": Budget(
+        name="gpu", n_images=None, batch_size=128, glo_epochs=25, vae_epochs=25, gan_steps=20_000,
+        toy_steps=10_000, toy_batch=512, invert_steps=1000, n_eval=10_000, classifier_epochs=5,
+    ),
+}
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def get_budget(name: str | None = None) -> Budget:
+    """The budget called ``name``, else ``$GLO_TEACH_BUDGET``, else ``gpu``/``cpu`` by device."""
+    name = name or os.environ.get("GLO_TEACH_BUDGET") or ("gpu" if torch.cuda.is_available() else "cpu")
+    if name not in BUDGETS:
+        raise ValueError(f"budget must be one of {sorted(BUDGETS)}, got {name!r}")
+    return BUDGETS[name]
+
+
+def progress_enabled() -> bool:
+    """Progress bars are off under CI (``$CI`` set): their output would break nbval comparisons."""
+    return not os.environ.get("CI")

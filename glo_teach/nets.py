@@ -1,0 +1,96 @@
+"""DCGAN generator and discriminator (Radford, Metz, Chintala 2015) for 32, 64 and 128 pixels.
+
+Generator: z (N, d) -> (N, d, 1, 1) -> ConvTranspose 4x4 to 4x4 -> [ConvTranspose stride 2,
+BatchNorm, ReLU] doubling the size up to ``size`` -> tanh, so images lie in [-1, 1].
+Discriminator: the mirror image with strided convolutions and LeakyReLU(0.2), no BatchNorm on
+the first layer, and a final 4x4 convolution to one logit per image (no sigmoid: losses take
+logits). ``norm="none"`` or ``"layer"`` removes BatchNorm from the critic, as a gradient penalty
+needs (it is defined per sample, which BatchNorm couples across the batch).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ._validate import check_images, check_latent
+
+__all__ = ["DCGANGenerator", "DCGANDiscriminator", "dcgan_init_"]
+
+SIZES = (32, 64, 128)
+
+
+def _n_stages(size: int) -> int:
+    if size not in SIZES:
+        raise ValueError(f"image size must be one of {SIZES}, got {size}")
+    return int(math.log2(size)) - 2  # 4x4 -> size takes log2(size/4) doublings
+
+
+class DCGANGenerator(nn.Module):
+    """g_theta: R^d -> [-1, 1]^{C x size x size}."""
+
+    def __init__(self, latent_dim: int = 100, channels: int = 1, size: int = 32, width: int = 64):
+        super().__init__()
+        n = _n_stages(size)
+        self.latent_dim, self.channels, self.size = latent_dim, channels, size
+        widths = [width * 2 ** (n - 1 - i) for i in range(n)]  # e.g. 32 px: [256, 128, 64]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(latent_dim, widths[0], 4, 1, 0, bias=False),  # (N, d, 1, 1) -> (N, w0, 4, 4)
+            nn.BatchNorm2d(widths[0]), nn.ReLU(True),
+        ]
+        for w_in, w_out in zip(widths[:-1], widths[1:]):  # each: (N, w_in, s, s) -> (N, w_out, 2s, 2s)
+            layers += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False), nn.BatchNorm2d(w_out), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1, bias=False), nn.Tanh()]  # -> (N, C, size, size)
+        self.net = nn.Sequential(*layers)
+        dcgan_init_(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_latent(z, self.latent_dim)
+        return self.net(z[:, :, None, None])  # (N, d) -> (N, d, 1, 1) -> (N, C, size, size)
+
+
+class DCGANDiscriminator(nn.Module):
+    """D: [-1, 1]^{C x size x size} -> R, one logit per image (shape (N,))."""
+
+    def __init__(self, channels: int = 1, size: int = 32, width: int = 64, norm: str = "batch"):
+        super().__init__()
+        if norm not in ("batch", "layer", "none"):
+            raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
+        n = _n_stages(size)
+        self.channels, self.size = channels, size
+        widths = [width * 2**i for i in range(n)]  # e.g. 32 px: [64, 128, 256]
+        layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        s = size // 2
+        for w_in, w_out in zip(widths[:-1], widths[1:]):  # each: (N, w_in, s, s) -> (N, w_out, s/2, s/2)
+            s //= 2
+            layers += [nn.Conv2d(w_in, w_out, 4, 2, 1, bias=norm == "none"), _norm(norm, w_out, s), nn.LeakyReLU(0.2, True)]
+        layers += [nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False)]  # (N, w, 4, 4) -> (N, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
+        dcgan_init_(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x, "x", channels=self.channels, size=self.size)
+        return self.net(x).reshape(-1)  # (N, 1, 1, 1) -> (N,)
+
+
+def _norm(kind: str, channels: int, s: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.LayerNorm([channels, s, s])
+    return nn.Identity()
+
+
+def dcgan_init_(module: nn.Module) -> nn.Module:
+    """DCGAN init: conv weights ~ N(0, 0.02), norm scales ~ N(1, 0.02), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.LayerNorm)) and m.weight is not None:
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+    return module

@@ -1,0 +1,1 @@
+"""Variational autoencoders: the ELBO, the Gaussian KL, the reparameterisation trick, a DCGAN-decoder VAE."""
