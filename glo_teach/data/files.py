@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 __all__ = ["DataNotFoundError", "ChecksumError", "data_dirs", "md5sum", "fetch"]
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
-CONNECT_TIMEOUT_S = 3.0  # offline, the error must come within seconds
+CONNECT_TIMEOUT_S = 2.0  # offline, the error must come within seconds
 
 
 class DataNotFoundError(FileNotFoundError):

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Everything CI checks, from scratch: install, unit tests, every chapter under nbval at the smoke
+# budget, the book build (fails if a notebook raises), and the rendered pages in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+export GLO_TEACH_DATA=${GLO_TEACH_DATA:-$(cd .. && pwd)/shared/data}
+export CI=${CI:-true}  # progress bars off: their output breaks nbval comparisons
+export MPLBACKEND=Agg
+phase() { echo; echo "=== $1"; PHASE_START=$SECONDS; }
+done_phase() { echo "=== $1 took $((SECONDS - PHASE_START)) s"; }
+TOTAL_START=$SECONDS
+
+phase "install (venv, pip, npm, chromium)"
+bash scripts/setup.sh
+bash scripts/vendor.sh
+if ! command -v chromium >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "could not install chromium"
+fi
+done_phase install
+
+phase "unit tests"
+"$VENV/bin/python" -m pytest tests -n 2 -q -p no:cacheprovider --ignore=tests/browser
+done_phase "unit tests"
+
+phase "notebooks under nbval (GLO_TEACH_BUDGET=smoke)"
+GLO_TEACH_BUDGET=smoke "$VENV/bin/python" -m pytest --nbval-lax -n 2 --dist loadfile -q -p no:cacheprovider book/
+done_phase notebooks
+
+phase "book build (GLO_TEACH_BUDGET=smoke)"
+rm -rf _build
+GLO_TEACH_BUDGET=smoke "$VENV/bin/jupyter-book" build . -W -n --keep-going
+done_phase "book build"
+
+phase "rendered book in headless Chromium"
+GLO_TEACH_BOOK_HTML=_build/html "$VENV/bin/python" -m pytest tests/browser -q -p no:cacheprovider
+done_phase browser
+
+echo; echo "=== all phases passed in $((SECONDS - TOTAL_START)) s"

@@ -1,0 +1,118 @@
+"""The rendered book in headless Chromium: pages load, math renders, figures and links resolve.
+
+CI builds the book first and points ``$GLO_TEACH_BOOK_HTML`` at ``_build/html``; without it the
+test builds the book itself at the smoke budget. Screenshots of every page are saved under
+``<build>/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urldefrag
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
+
+
+def _pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
+@pytest.fixture(scope="module")
+def site():
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: apt-get install chromium (scripts/test.sh does)")
+    build = Path(os.environ.get("GLO_TEACH_BOOK_HTML", ""))
+    if not os.environ.get("GLO_TEACH_BOOK_HTML"):
+        env = dict(os.environ, GLO_TEACH_BUDGET="smoke", CI="true")
+        subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "-W", "-n", "--keep-going"],
+                       check=True, env=env, cwd=ROOT)
+        build = ROOT / "_build" / "html"
+    build = build.resolve()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(build))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield build, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _chromium(args: list[str], tmp: Path) -> str:
+    profile = tmp / "profile"
+    result = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+                            capture_output=True, text=True, timeout=120)
+    shutil.rmtree(profile, ignore_errors=True)
+    return result.stdout
+
+
+def _visible_text(dom: str) -> str:
+    """Page text without code, scripts and styles (where dollar signs are legitimate)."""
+    dom = re.sub(r"<(script|style|pre|code|textarea)\b.*?</\1>", " ", dom, flags=re.S | re.I)
+    return html.unescape(re.sub(r"<[^>]+>", " ", dom))
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_page_renders(site, page, tmp_path):
+    build, base = site
+    source = (build / f"{page}.html").read_text()
+    url = f"{base}/{page}.html"
+    dom = _chromium(["--virtual-time-budget=15000", "--run-all-compositor-stages-before-draw", "--dump-dom", url], tmp_path)
+    assert "</html>" in dom, f"{page}: Chromium did not load the page"
+
+    shots = build / "screenshots"
+    shots.mkdir(exist_ok=True)
+    shot = shots / f"{page.replace('/', '_')}.png"
+    _chromium(["--virtual-time-budget=15000", "--window-size=1280,2400", f"--screenshot={shot}", url], tmp_path)
+    assert shot.exists() and shot.stat().st_size > 10_000, f"{page}: no screenshot"
+
+    # math is typeset by the vendored MathJax: no raw delimiters remain in the visible text
+    if 'class="math' in source:
+        assert "<mjx-container" in dom, f"{page}: MathJax did not typeset the math"
+        text = _visible_text(dom)
+        for raw in ("$$", "\\(", "\\["):
+            assert raw not in text, f"{page}: raw {raw!r} left in the rendered page"
+
+    # every image exists in the build and is not empty
+    for src in re.findall(r'<img[^>]+src="([^"]+)"', source):
+        if src.startswith(("http:", "https:", "data:")):
+            continue
+        target = (build / page).parent / unquote(src.split("?")[0])
+        assert target.exists() and target.stat().st_size > 0, f"{page}: image {src} is missing"
+
+    # internal links resolve to an existing page and anchor
+    for href in set(re.findall(r'<a[^>]+href="([^"]+)"', source)):
+        if href.startswith(("http:", "https:", "mailto:", "javascript:")) or href.startswith("#") and len(href) == 1:
+            continue
+        path, frag = urldefrag(html.unescape(href))
+        target = (build / page).parent / unquote(path) if path else build / f"{page}.html"
+        assert target.exists(), f"{page}: link {href} points nowhere"
+        if frag and target.suffix == ".html":
+            assert f'id="{frag}"' in target.read_text(), f"{page}: anchor #{frag} not found in {path or 'itself'}"
+
+    # widgets embedded with their state are drawn by the vendored widget manager
+    if "application/vnd.jupyter.widget-state+json" in source:
+        assert "widget-" in _visible_dom_classes(dom), f"{page}: embedded widgets were not rendered"
+
+    # chapters launch in Colab at their own notebook path
+    if (ROOT / f"{page}.ipynb").exists():
+        colab = f"https://colab.research.google.com/github/glo-teach/glo-teach/blob/main/{page}.ipynb"
+        assert colab in source, f"{page}: no Colab launch link to {colab}"
+
+
+def _visible_dom_classes(dom: str) -> str:
+    return " ".join(re.findall(r'class="([^"]*)"', dom))

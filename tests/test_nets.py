@@ -1,0 +1,54 @@
+"""DCGAN generator and discriminator (Radford et al. 2015)."""
+
+import pytest
+import torch
+from torch import nn
+
+from glo_teach import DCGANDiscriminator, DCGANGenerator
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_shapes_and_range(size, channels):
+    torch.manual_seed(0)
+    g = DCGANGenerator(latent_dim=7, channels=channels, size=size, width=8)
+    d = DCGANDiscriminator(channels=channels, size=size, width=8)
+    z = 10 * torch.randn(4, 7)  # large codes saturate tanh but never leave [-1, 1]
+    x = g(z)
+    assert x.shape == (4, channels, size, size)
+    assert x.min() >= -1 and x.max() <= 1
+    assert d(x).shape == (4,)
+    # one doubling per stage: 4 -> size
+    n_up = sum(isinstance(m, nn.ConvTranspose2d) for m in g.modules())
+    assert 4 * 2 ** (n_up - 1) == size
+
+
+def test_dcgan_init_statistics():
+    torch.manual_seed(0)
+    g = DCGANGenerator(latent_dim=100, channels=3, size=64)
+    w = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, nn.ConvTranspose2d)])
+    assert abs(w.std().item() - 0.02) < 0.001 and abs(w.mean().item()) < 0.001
+    bn = torch.cat([m.weight for m in g.modules() if isinstance(m, nn.BatchNorm2d)])
+    assert abs(bn.mean().item() - 1.0) < 0.01
+
+
+def test_errors_say_what_was_expected():
+    g, d = DCGANGenerator(latent_dim=8), DCGANDiscriminator(channels=1, size=32)
+    with pytest.raises(ValueError, match="latent dimension 8, got 5"):
+        g(torch.randn(2, 5))
+    with pytest.raises(ValueError, match=r"shape \(N, d\)"):
+        g(torch.randn(2, 8, 1, 1))
+    with pytest.raises(ValueError, match="32x32 pixels, got 28x28"):
+        d(torch.randn(2, 1, 28, 28))
+    with pytest.raises(ValueError, match="1 channel"):
+        d(torch.randn(2, 3, 32, 32))
+    with pytest.raises(ValueError, match="image size must be one of"):
+        DCGANGenerator(size=48)
+
+
+def test_critic_without_batchnorm_is_per_sample():
+    """norm='none': each logit depends only on its own image (needed by the gradient penalty)."""
+    torch.manual_seed(0)
+    d = DCGANDiscriminator(channels=1, size=32, width=8, norm="none").train()
+    x = torch.randn(5, 1, 32, 32)
+    torch.testing.assert_close(d(x)[:2], d(x[:2]))
