@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
+pip_install() {  # pip's exit status is kept; only its noise about unused index locations is dropped
+  "$VENV/bin/python" -m pip install -q "$@" 2> >(grep -v -i "location '.*' is ignored" >&2)
+}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v -i warning || true
-"$VENV/bin/python" -m pip install -q "${TORCH_SPEC:-torch==2.13.0}" 2>&1 | grep -v -i warning || true
-"$VENV/bin/python" -m pip install -q -e ".[book,dev]" 2>&1 | grep -v -i warning || true
+# shellcheck disable=SC2086  # TORCH_SPEC may carry options such as --index-url
+pip_install ${TORCH_SPEC:-torch==2.13.0}
+pip_install -e ".[book,dev]"
 "$VENV/bin/python" -c "import glo_teach, torch; print('glo_teach', glo_teach.__version__, '| torch', torch.__version__)"
