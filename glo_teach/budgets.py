@@ -30,20 +30,25 @@ class Budget:
     invert_steps: int  # gradient steps to find a code for a new image
     n_eval: int  # test images / samples used by a metric
     classifier_epochs: int  # epochs of the digit classifier used by the Frechet distance
+    table1_width: int  # DCGAN width (ngf = ndf) of Table 1's VAE, DCGAN and GLO generators (the paper: 64)
+    table1_recon: int  # images per split (train, test) whose codes Table 1 finds and scores
 
 
 BUDGETS: dict[str, Budget] = {
     "smoke": Budget(
         name="smoke", n_images=512, batch_size=64, glo_epochs=1, vae_epochs=1, gan_steps=10,
         toy_steps=50, toy_batch=128, invert_steps=10, n_eval=64, classifier_epochs=1,
+        table1_width=16, table1_recon=32,
     ),
     "cpu": Budget(
         name="cpu", n_images=10_000, batch_size=128, glo_epochs=10, vae_epochs=10, gan_steps=1500,
         toy_steps=2000, toy_batch=256, invert_steps=200, n_eval=1000, classifier_epochs=2,
+        table1_width=32, table1_recon=256,
     ),
     "gpu": Budget(
         name="gpu", n_images=None, batch_size=128, glo_epochs=25, vae_epochs=25, gan_steps=20_000,
         toy_steps=10_000, toy_batch=512, invert_steps=1000, n_eval=10_000, classifier_epochs=5,
+        table1_width=64, table1_recon=10_000,
     ),
 }
 

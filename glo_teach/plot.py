@@ -27,7 +27,7 @@ def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 1) -> torch.Tenso
 
 def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None, ax=None, scale: float = 0.6):
     """Draw :func:`image_grid` on ``ax`` (a new figure when None); returns the axes."""
-    grid = image_grid(images, nrow)
+    grid = image_grid(images, nrow).numpy()
     if ax is None:
         _, ax = plt.subplots(figsize=(scale * grid.shape[1] / 10, scale * grid.shape[0] / 10))
     ax.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")

@@ -25,7 +25,8 @@ phase "unit tests"
 done_phase "unit tests"
 
 phase "notebooks under nbval (GLO_TEACH_BUDGET=smoke)"
-GLO_TEACH_BUDGET=smoke "$VENV/bin/python" -m pytest --nbval-lax -n 2 --dist loadfile -q -p no:cacheprovider book/
+# two kernels side by side: one thread each, or OpenMP oversubscribes the two cores (10x slower SVDs)
+OMP_NUM_THREADS=1 GLO_TEACH_BUDGET=smoke "$VENV/bin/python" -m pytest --nbval-lax -n 2 --dist loadfile -q -p no:cacheprovider book/
 done_phase notebooks
 
 phase "book build (GLO_TEACH_BUDGET=smoke)"

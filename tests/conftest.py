@@ -21,3 +21,12 @@ def isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setattr(files, "REPO_DATA", tmp_path / "no-repo-data")
     return env
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks train faster on one thread (and the result does not depend on the thread count)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

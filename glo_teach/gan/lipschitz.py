@@ -1,0 +1,182 @@
+"""Keeping a critic (roughly) 1-Lipschitz: weight clipping, gradient penalty, spectral norm.
+
+- :func:`clip_weights_` (WGAN, Arjovsky et al. 2017): clamp every parameter to [-c, c].
+- :func:`gradient_penalty` (WGAN-GP, Gulrajani et al. 2017): penalise (||grad_x f(x_hat)|| - 1)^2
+  at random interpolates x_hat between real and fake samples, one epsilon **per sample**.
+- :func:`power_iteration`, :func:`spectral_norm`, :func:`apply_spectral_norm` (Miyato et al.
+  2018): divide each weight by its largest singular value, estimated by one power-iteration step
+  per training forward, so every linear map has Lipschitz constant ~ 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+
+from .._validate import check_positive_int, check_same_shape, check_tensor
+
+__all__ = [
+    "clip_weights_", "sample_eps", "interpolate", "gradient_penalty", "power_iteration",
+    "spectral_norm", "apply_spectral_norm",
+]
+
+_NORM_EPS = 1e-12  # as torch's spectral_norm: guards the division in u / ||u||
+
+
+def clip_weights_(module: nn.Module, c: float) -> nn.Module:
+    """In place: w <- clamp(w, -c, c) for every parameter w of ``module`` (biases too).
+
+    Every parameter in [-c, c] bounds the Lipschitz constant of the network by a constant
+    that depends on c and the architecture (not by 1). Returns ``module``. Book: {eq}`wgan-clip`.
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if not (isinstance(c, (int, float)) and c > 0):
+        raise ValueError(f"c must be a positive number, got {c!r}")
+    with torch.no_grad():
+        for w in module.parameters():
+            w.clamp_(-c, c)
+    return module
+
+
+def sample_eps(real: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One epsilon ~ U[0, 1] per sample: ``torch.rand((N, 1, ..., 1), generator=generator)``,
+    shaped to broadcast against ``real`` (N, ...)."""
+    real = check_tensor(real, "real")
+    device = real.device if generator is None else generator.device  # draw where the generator lives
+    eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), generator=generator, dtype=real.dtype, device=device)
+    return eps.to(real.device)  # (N, 1, ..., 1)
+
+
+def interpolate(real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """x_hat = eps * x + (1 - eps) * x_fake, detached from both (a new leaf). Book: {eq}`wgan-gp-interpolate`."""
+    check_same_shape(real, fake, "real, fake")
+    if eps.shape != (real.shape[0],) + (1,) * (real.dim() - 1):
+        raise ValueError(f"eps must have shape {(real.shape[0],) + (1,) * (real.dim() - 1)} (one per sample), "
+                         f"got {tuple(eps.shape)}")
+    return eps * real.detach() + (1 - eps) * fake.detach()  # (N, ...)
+
+
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
+                     center: float = 1.0, eps: torch.Tensor | None = None,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """WGAN-GP penalty at random interpolates (add lambda times it to the critic's loss).
+
+    GP = (1/N) sum_i (||grad_x f(x_hat_i)||_2 - center)^2,   x_hat_i = eps_i x_i + (1 - eps_i) x_fake_i,
+
+    with one eps_i ~ U[0, 1] per sample (:func:`sample_eps`, seeded by ``generator``; or pass
+    ``eps`` of shape (N, 1, ..., 1) yourself). The gradient is taken at the interpolates -- not
+    at the real points -- with ``create_graph=True`` so that GP can be backpropagated into the
+    critic's parameters. ``real`` and ``fake`` (N, ...) are detached; the critic must treat
+    samples independently (no BatchNorm), as the penalty is defined per sample.
+    ``center=0`` gives the zero-centred penalty. Book: {eq}`wgan-gp`.
+    """
+    real, fake = check_tensor(real, "real"), check_tensor(fake, "fake")
+    check_same_shape(real, fake, "real, fake")
+    if real.dim() < 2 or real.shape[0] == 0:
+        raise ValueError(f"real must have shape (N, ...) with N >= 1 and at least one feature dim, got {tuple(real.shape)}")
+    if eps is None:
+        eps = sample_eps(real, generator)
+    x_hat = interpolate(real, fake, eps).requires_grad_(True)  # (N, ...)
+    scores = critic(x_hat)  # (N,) or (N, 1)
+    if scores.shape[0] != real.shape[0] or scores.numel() != real.shape[0]:
+        raise ValueError(f"critic must return one score per sample, got shape {tuple(scores.shape)} for N = {real.shape[0]}")
+    # samples are independent, so d(sum of scores)/d x_hat_i = grad_x f(x_hat_i)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # (N, ...)
+    grad_norm = grad.flatten(1).norm(2, dim=1)  # (N, ...) -> (N, D) -> (N,)
+    return ((grad_norm - center) ** 2).mean()
+
+
+def power_iteration(W: torch.Tensor, n_iters: int, u: torch.Tensor | None = None, v: torch.Tensor | None = None,
+                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Largest singular value sigma(W) of W reshaped to (out, -1), by power iteration.
+
+    From a unit u (random if None) and v = W^T u / ||W^T u|| (unless ``v`` is given), repeat
+    ``n_iters`` times
+
+        u <- W v / ||W v||,    v <- W^T u / ||W^T u||,
+
+    and return (sigma, u, v) with sigma = u^T W v (<= sigma(W), converging to it at the rate
+    (sigma_2 / sigma_1)^(2 n)). This is torch's order of updates, so a layer that stores (u, v)
+    continues exactly where torch's ``spectral_norm`` would. No gradient flows through u and v;
+    sigma is differentiable w.r.t. W. Book: {eq}`sn-power-iteration`.
+    """
+    W = check_tensor(W, "W")
+    if W.dim() < 2:
+        raise ValueError(f"W must have at least 2 dims (out, in, ...), got shape {tuple(W.shape)}")
+    if not isinstance(n_iters, int) or isinstance(n_iters, bool) or n_iters < 0:
+        raise ValueError(f"n_iters must be a non-negative int, got {n_iters!r}")
+    W_mat = W.reshape(W.shape[0], -1)  # (out, in, k, k) -> (out, in*k*k)
+    with torch.no_grad():
+        if u is None:
+            u = torch.randn(W_mat.shape[0], generator=generator, dtype=W.dtype).to(W.device)
+        u = F.normalize(u.detach(), dim=0, eps=_NORM_EPS)  # (out,)
+        v = F.normalize(W_mat.T @ u if v is None else v.detach(), dim=0, eps=_NORM_EPS)  # (in*k*k,)
+        for _ in range(n_iters):
+            u = F.normalize(W_mat @ v, dim=0, eps=_NORM_EPS)
+            v = F.normalize(W_mat.T @ u, dim=0, eps=_NORM_EPS)
+    sigma = torch.dot(u, W_mat @ v)
+    return sigma, u, v
+
+
+class _SpectralNorm(nn.Module):
+    """Parametrization W -> W / sigma(W) with persistent power-iteration vectors u, v."""
+
+    def __init__(self, weight: torch.Tensor, n_power_iterations: int, dim: int):
+        super().__init__()
+        self.n_power_iterations, self.dim = n_power_iterations, dim
+        _, u, v = power_iteration(self._matrix(weight), 15)  # warm start, as torch does
+        self.register_buffer("u", u)  # (out,)
+        self.register_buffer("v", v)  # (in*k*k,)
+
+    def _matrix(self, weight: torch.Tensor) -> torch.Tensor:
+        return weight.movedim(self.dim, 0)  # output dim first (dim 1 for ConvTranspose)
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        W = self._matrix(weight)
+        if self.training:  # one (or more) power-iteration steps per forward, vectors kept
+            _, u, v = power_iteration(W.detach(), self.n_power_iterations, self.u, self.v)
+            self.u.copy_(u)
+            self.v.copy_(v)
+        W_mat = W.reshape(W.shape[0], -1)  # (out, in*k*k)
+        sigma = torch.dot(self.u.clone(), W_mat @ self.v.clone())  # u^T W v: gradient through W only
+        return weight / sigma
+
+
+_SN_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
+
+def spectral_norm(module: nn.Module, n_power_iterations: int = 1, name: str = "weight") -> nn.Module:
+    """Reparametrise ``module.<name>`` as W_SN = W / sigma(W) (in place; returns ``module``).
+
+    sigma(W) is estimated by :func:`power_iteration` on W reshaped to (out, -1) (for
+    ConvTranspose the output channels are dim 1 and are moved first): ``n_power_iterations``
+    steps at each forward in training mode, none in eval mode; u and v are buffers saved in the
+    state dict, and no gradient flows through them. Same semantics as
+    ``torch.nn.utils.parametrizations.spectral_norm``. Book: {eq}`sn-weight`.
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    check_positive_int(n_power_iterations, "n_power_iterations")
+    weight = getattr(module, name, None)
+    if not isinstance(weight, torch.Tensor) or weight.dim() < 2:
+        raise ValueError(f"module.{name} must be a weight tensor with >= 2 dims, got {type(weight).__name__}"
+                         + (f" of shape {tuple(weight.shape)}" if isinstance(weight, torch.Tensor) else ""))
+    dim = 1 if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)) else 0
+    parametrize.register_parametrization(module, name, _SpectralNorm(weight.detach(), n_power_iterations, dim))
+    return module
+
+
+def apply_spectral_norm(net: nn.Module, n_power_iterations: int = 1) -> nn.Module:
+    """:func:`spectral_norm` on the weight of every Linear / Conv / ConvTranspose layer of ``net``
+    not already parametrised (in place; returns ``net``). Book: {eq}`sn-weight`."""
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    for m in list(net.modules()):
+        if isinstance(m, _SN_LAYERS) and not parametrize.is_parametrized(m, "weight"):
+            spectral_norm(m, n_power_iterations)
+    return net

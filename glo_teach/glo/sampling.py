@@ -1,0 +1,54 @@
+"""Sampling from GLO: fit one full-covariance Gaussian to the learned codes, decode its samples.
+
+GLO learns codes, not a prior; to generate, the paper (Sec. 4.3) fits a single Gaussian
+N(mu, Sigma) to the codes {z_i} by maximum likelihood and passes its samples through g.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.distributions import MultivariateNormal
+
+from .._validate import check_latent, check_positive_int
+from .codes import LatentCodes
+
+__all__ = ["fit_gaussian", "sample", "JITTER"]
+
+JITTER = 1e-5  # added to the diagonal of Sigma: codes on a sphere or a flat set give a singular Sigma
+
+
+def fit_gaussian(codes: LatentCodes | torch.Tensor, jitter: float = JITTER) -> MultivariateNormal:
+    """N(mu, Sigma + jitter I) with mu = (1/n) sum_i z_i, Sigma = (1/n) sum_i (z_i - mu)(z_i - mu)^T.
+
+    The maximum-likelihood full covariance (divisor n), computed in float64, plus ``jitter`` on the
+    diagonal so that the Cholesky factor exists even when the codes span fewer than d directions.
+    Book: {eq}`glo-gaussian-fit`.
+    """
+    z = codes.weight.detach() if isinstance(codes, LatentCodes) else check_latent(codes, name="codes")
+    if len(z) < 2:
+        raise ValueError(f"fitting a Gaussian needs at least 2 codes, got {len(z)}")
+    if not jitter >= 0:
+        raise ValueError(f"jitter must be >= 0, got {jitter}")
+    z64 = z.double()
+    mu = z64.mean(0)
+    zc = z64 - mu
+    cov = zc.T @ zc / len(z) + jitter * torch.eye(z.shape[1], dtype=torch.float64, device=z.device)
+    return MultivariateNormal(mu.to(z.dtype), covariance_matrix=cov.to(z.dtype))
+
+
+@torch.no_grad()
+def sample(generator: nn.Module, gaussian: MultivariateNormal, n: int) -> torch.Tensor:
+    """g(z_k) for z_k ~ ``gaussian``, k = 1..n, with the generator in eval mode; (n, C, H, W).
+
+    Uses the global torch RNG (seed it for reproducible samples). Book: {eq}`glo-gaussian-fit`.
+    """
+    check_positive_int(n, "n")
+    if not isinstance(gaussian, MultivariateNormal):
+        raise TypeError(f"gaussian must be a torch MultivariateNormal (from fit_gaussian), got {type(gaussian).__name__}")
+    was_training = generator.training
+    generator.eval()
+    try:
+        return generator(gaussian.sample((n,)))  # (n, d) -> (n, C, H, W)
+    finally:
+        generator.train(was_training)

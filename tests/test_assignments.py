@@ -1,0 +1,157 @@
+"""glo_teach.assignments: student notebooks hold no solution, hidden test or output; the grader gives
+full marks to the instructor version and nothing for a stubbed question."""
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from glo_teach.assignments import DEFAULT_BOOK, build_assignments, grade_notebook, student_version
+
+BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+         "(https://colab.research.google.com/github/glo-teach/glo-teach/blob/main/book/00_tiny.ipynb)")
+
+
+def tiny_notebook():
+    """Two questions: one test cell with nbgrader metadata and visible + hidden tests, one with hidden tests only."""
+    q1_tests = new_code_cell("# Tests for Question 1\nassert square(3) == 9\n### BEGIN HIDDEN TESTS\nassert square(-2) == 4\n"
+                             "### END HIDDEN TESTS",
+                             metadata={"nbgrader": {"grade": True, "grade_id": "q1-tests", "points": 2, "solution": False}})
+    return new_notebook(cells=[
+        new_markdown_cell(f"# Tiny\n\n{BADGE}\n\nLearning goals"),
+        new_code_cell("import os\nBUDGET = os.environ.get('GLO_TEACH_BUDGET')", outputs=[new_output("stream", text="x\n")],
+                      execution_count=1),
+        new_markdown_cell("### Question 1 (2 points): a square"),
+        new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    y = x * x\n    return y\n    ### END SOLUTION"),
+        q1_tests,
+        new_markdown_cell("## Question 2 (3 points)"),
+        new_code_cell("def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n    ### END SOLUTION\n\n\nprint(cube(2))"),
+        new_code_cell("# Tests for Question 2\n### BEGIN HIDDEN TESTS\nassert cube(-2) == -8\nassert BUDGET == 'smoke'\n"
+                      "### END HIDDEN TESTS"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+@pytest.fixture
+def built(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(tiny_notebook(), book / "00_tiny.ipynb")
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# No questions")]), book / "01_plain.ipynb")
+    paths = build_assignments(book, tmp_path / "out")
+    return tmp_path, paths
+
+
+def test_student_version_stubs_solutions_with_their_indentation_and_drops_hidden_tests():
+    student, spec = student_version(tiny_notebook(), "00_tiny")
+    sources = [c.source for c in student.cells]
+    assert sources[3] == ('def square(x):\n    # YOUR CODE HERE\n'
+                          '    raise NotImplementedError("Question 1: replace this line with your code")')
+    assert "x ** 3" not in sources[6] and sources[6].endswith("print(cube(2))")
+    assert sources[4] == "# Tests for Question 1\nassert square(3) == 9"
+    assert sources[7] == "# Tests for Question 2"
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
+    assert "colab.research.google.com/github" not in sources[0]  # no link to the instructor's copy
+    assert student.metadata["glo_teach"] == {"assignment": "00_tiny"}
+    assert [(q["number"], q["title"], q["points"], len(q["tests"])) for q in spec["questions"]] == \
+        [("1", "a square", 2.0, 1), ("2", "", 3.0, 1)]
+    assert "square(-2) == 4" in spec["questions"][0]["tests"][0]["source"]
+    assert "BEGIN SOLUTION" in tiny_notebook().cells[3].source  # the instructor notebook is not modified
+
+
+def test_colab_badge_points_to_the_published_student_copy():
+    student, _ = student_version(tiny_notebook(), "00_tiny", colab_base="https://colab.research.google.com/github/me/course/blob/main/hw/")
+    assert "(https://colab.research.google.com/github/me/course/blob/main/hw/00_tiny.ipynb)" in student.cells[0].source
+
+
+def test_unbalanced_markers_and_missing_questions_are_errors(tmp_path):
+    nb = tiny_notebook()
+    nb.cells[3].source = nb.cells[3].source.replace("    ### END SOLUTION", "")
+    with pytest.raises(ValueError, match="without '### END SOLUTION'"):
+        student_version(nb, "00_tiny")
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# No questions")]), tmp_path / "01_plain.ipynb")
+    with pytest.raises(ValueError, match="no assignment question"):
+        build_assignments(tmp_path, tmp_path / "out", chapters=["01"])
+
+
+def test_build_writes_student_notebooks_zip_grader_and_hidden_tests(built):
+    tmp_path, paths = built
+    out = tmp_path / "out"
+    assert paths == [out / "student" / "00_tiny.ipynb"]  # the notebook without questions is not an assignment
+    assert zipfile.ZipFile(out / "student.zip").namelist() == ["student/00_tiny.ipynb"]
+    hidden = json.loads((out / ".hidden_tests.json").read_text())
+    assert set(hidden) == {"00_tiny"}
+    student = nbformat.read(paths[0], as_version=4)
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            compile(cell.source, "cell", "exec")  # the stubs are valid Python
+
+
+def test_grader_full_marks_for_instructor_zero_for_student_partial_for_partial(built):
+    tmp_path, paths = built
+    hidden = tmp_path / "out" / ".hidden_tests.json"
+    instructor = tmp_path / "book" / "00_tiny.ipynb"
+    report = grade_notebook(instructor, hidden, timeout=60)
+    assert (report.total, report.max_total) == (5, 5), str(report)
+
+    report = grade_notebook(paths[0], hidden, timeout=60)
+    assert [q.points for q in report.questions] == [0, 0] and report.max_total == 5
+    assert all("NotImplementedError" in q.errors[0] for q in report.questions), str(report)
+
+    # Question 1 solved; Question 2's test cell emptied by the student: the grader puts it back
+    partial = nbformat.read(paths[0], as_version=4)
+    partial.cells[3].source = "def square(x):\n    return x ** 2"
+    partial.cells[7].source = "# Tests for Question 2\npass"
+    partial.cells[4].metadata = {}  # e.g. an editor that drops metadata: found by its first line
+    nbformat.write(partial, tmp_path / "renamed (1).ipynb")
+    report = grade_notebook(tmp_path / "renamed (1).ipynb", hidden, timeout=60)
+    assert [q.points for q in report.questions] == [2, 0], str(report)
+    assert "Question 1 a square: 2 / 2" in str(report) and "Total: 2 / 5" in str(report)
+
+
+def test_grade_script_runs_standalone(built):
+    tmp_path, _ = built
+    result = subprocess.run([sys.executable, str(tmp_path / "out" / "grade.py"), str(tmp_path / "book" / "00_tiny.ipynb"),
+                             "--timeout", "60", "--json", str(tmp_path / "r.json")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Total: 5 / 5" in result.stdout
+    assert json.loads((tmp_path / "r.json").read_text())[0]["total"] == 5
+
+
+def _solution_lines(nb) -> set[str]:
+    """Lines inside solution or hidden-test regions that occur nowhere else in the instructor notebook."""
+    secret, public, inside = set(), set(), False
+    for cell in nb.cells:
+        for line in cell.source.split("\n"):
+            s = line.strip()
+            if s in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
+                inside = True
+            elif s in ("### END SOLUTION", "### END HIDDEN TESTS"):
+                inside = False
+            else:
+                (secret if inside else public).add(s)
+    return secret - public - {""}
+
+
+def test_building_the_real_book_leaves_no_solution_hidden_test_or_output(tmp_path):
+    paths = build_assignments(DEFAULT_BOOK, tmp_path)
+    assert {"02_gan_game", "04_better_gans", "06_vae"} <= {p.stem for p in paths}
+    for path in paths:
+        secret = _solution_lines(nbformat.read(DEFAULT_BOOK / path.name, as_version=4))
+        assert secret, path.name
+        student = nbformat.read(path, as_version=4)
+        for cell in student.cells:
+            assert "### BEGIN" not in cell.source and "### END" not in cell.source
+            assert not secret & {line.strip() for line in cell.source.split("\n")}, (path.name, cell.source)
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_grading_a_real_chapter_gives_the_instructor_version_full_marks(tmp_path):
+    """The chapter with the shortest smoke run, graded end to end (hidden tests against their oracles)."""
+    build_assignments(DEFAULT_BOOK, tmp_path, chapters=["02"])
+    report = grade_notebook(DEFAULT_BOOK / "02_gan_game.ipynb", tmp_path / ".hidden_tests.json", timeout=120)
+    assert report.total == report.max_total > 0, str(report)

@@ -1,0 +1,56 @@
+"""Table 1 end to end at the smoke budget: `glo-teach table1` writes a well-formed CSV, Markdown and figures."""
+
+import csv
+import math
+
+import matplotlib.image
+import pytest
+
+from glo_teach.cli import build_parser, main
+from glo_teach.table1 import PAPER, ROWS, Table1Result, to_markdown
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("table1")
+    assert main(["table1", "--dataset", "mnist", "--budget", "smoke", "--out", str(out)]) == 0
+    return out
+
+
+def test_csv_has_both_halves_of_the_table(smoke_run):
+    """7 rows (PCA, VAE, DCGAN, GLO with MSE codes; VAE, DCGAN, GLO with Lap1 codes), finite pSNR, the paper's numbers."""
+    with open(smoke_run / "table1.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["dataset", "budget", "method", "codes", "train_psnr", "test_psnr", "paper_train", "paper_test"]
+    assert [(r["method"], r["codes"]) for r in rows] == ROWS
+    for r in rows:
+        assert r["dataset"] == "mnist" and r["budget"] == "smoke"
+        assert math.isfinite(float(r["train_psnr"])) and math.isfinite(float(r["test_psnr"]))
+        assert (float(r["paper_train"]), float(r["paper_test"])) == PAPER["mnist"][r["method"], r["codes"]]
+    # PCA needs no training beyond an SVD: with d = 32 it is already near the paper's 20.6 / 20.3 dB
+    pca = rows[0]
+    assert abs(float(pca["train_psnr"]) - 20.6) < 1.5 and abs(float(pca["test_psnr"]) - 20.3) < 1.5
+
+
+def test_markdown_and_figures(smoke_run):
+    md = (smoke_run / "table1.md").read_text()
+    assert "| GLO | MSE |" in md and "| GLO | Lap1 |" in md and "| 27.0 | 27.2 |" in md
+    assert "Sanity check" in md and "nan" not in md.lower()
+    for name in ("samples.png", "reconstructions.png", "interpolations.png"):
+        image = matplotlib.image.imread(smoke_run / name)
+        assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
+        assert image[..., :3].std() > 0.05  # not a blank canvas
+
+
+def test_markdown_leaves_missing_paper_numbers_blank():
+    """Fashion-MNIST has no paper row: its paper columns are empty, not 'nan'."""
+    rows = [{"method": m, "codes": c, "train": 20.0, "test": 19.5, "paper_train": math.nan, "paper_test": math.nan}
+            for m, c in ROWS]
+    md = to_markdown(Table1Result("fashion-mnist", "smoke", 32, rows, 55.0, {"total": 1.0}, 10, (2, 2)))
+    assert "| PCA | MSE | 20.00 | 19.50 |  |  |" in md and "nan" not in md.lower()
+    assert "passes" in md
+
+
+def test_cli_rejects_unknown_dataset():
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["table1", "--dataset", "cifar", "--out", "x"])
