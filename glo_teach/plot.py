@@ -14,6 +14,8 @@ __all__ = ["image_grid", "show_images", "scatter_samples"]
 def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 1) -> torch.Tensor:
     """Tile a batch (N, C, H, W) in [-1, 1] into one (H', W', C) array in [0, 1] for ``imshow``."""
     images = check_images(images).detach().float().cpu()
+    if not torch.isfinite(images).all():
+        raise ValueError("images contain NaN or infinite values: the model that made them has diverged")
     n, c, h, w = images.shape
     ncol = min(nrow, n)
     nrows = -(-n // ncol)

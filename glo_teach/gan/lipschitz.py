@@ -106,8 +106,10 @@ def power_iteration(W: torch.Tensor, n_iters: int, u: torch.Tensor | None = None
     sigma is differentiable w.r.t. W. Book: {eq}`sn-power-iteration`.
     """
     W = check_tensor(W, "W")
-    if W.dim() < 2:
-        raise ValueError(f"W must have at least 2 dims (out, in, ...), got shape {tuple(W.shape)}")
+    if W.dim() < 2 or W.numel() == 0:
+        raise ValueError(f"W must be a non-empty tensor with at least 2 dims (out, in, ...), got shape {tuple(W.shape)}")
+    if not W.is_floating_point():
+        raise TypeError(f"W must be a floating-point tensor, got {W.dtype}")
     if not isinstance(n_iters, int) or isinstance(n_iters, bool) or n_iters < 0:
         raise ValueError(f"n_iters must be a non-negative int, got {n_iters!r}")
     W_mat = W.reshape(W.shape[0], -1)  # (out, in, k, k) -> (out, in*k*k)
