@@ -106,7 +106,7 @@ def test_page_renders(site, page, tmp_path):
 
     # widgets embedded with their state are drawn by the vendored widget manager
     if "application/vnd.jupyter.widget-state+json" in source:
-        assert "widget-" in _visible_dom_classes(dom), f"{page}: embedded widgets were not rendered"
+        assert "jupyter-widgets" in _visible_dom_classes(dom), f"{page}: embedded widgets were not rendered"
 
     # chapters launch in Colab at their own notebook path
     if (ROOT / f"{page}.ipynb").exists():
