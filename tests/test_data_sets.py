@@ -68,6 +68,17 @@ def test_subset_is_evenly_spaced_and_batches_carry_indices():
     assert sum(1 for _ in batches(ds, 32, drop_last=True)) == 3
 
 
+def test_images_outside_the_value_range_are_refused():
+    from glo_teach.data import ImageDataset
+
+    with pytest.raises(ValueError, match=r"must lie in \[-1, 1\], got values in \[0, 255\]"):
+        ImageDataset(torch.tensor([0.0, 255.0]).reshape(2, 1, 1, 1).expand(2, 1, 4, 4).contiguous())
+    with pytest.raises(ValueError, match="empty"):
+        ImageDataset(torch.zeros(0, 1, 4, 4))
+    with pytest.raises(ValueError, match=r"shape \(N, C, H, W\)"):
+        ImageDataset(torch.zeros(3, 4, 4))
+
+
 def test_bad_arguments_are_explained():
     with pytest.raises(ValueError, match="dataset must be one of"):
         load_dataset("cifar")

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from .._validate import check_images
 from .constants import PIXEL_MAX, PIXEL_MIN, TEST_EVERY
 from .files import fetch
 from .idx import read_idx
@@ -47,10 +48,9 @@ class ImageDataset(Dataset):
     """Images ``(N, C, H, W)`` float32 in [-1, 1] with labels ``(N,)`` (-1 when unlabelled)."""
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor | None = None, name: str = "images"):
-        if images.dim() != 4:
-            raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
-        if len(images) == 0:
+        if isinstance(images, torch.Tensor) and images.dim() == 4 and len(images) == 0:
             raise ValueError(f"data set {name!r} is empty")
+        check_images(images, f"images of data set {name!r}", check_range=True)  # e.g. 0..255 pixels are refused
         if labels is None:
             labels = torch.full((len(images),), -1, dtype=torch.long)
         if len(labels) != len(images):

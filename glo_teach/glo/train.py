@@ -104,7 +104,7 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     Raises :class:`glo_teach.DivergenceError` within one step of a NaN or exploding value.
     """
     images = dataset.images if isinstance(dataset, ImageDataset) else dataset
-    check_images(images, "dataset images")
+    check_images(images, "dataset images", check_range=True)
     check_positive_int(latent_dim, "latent_dim")
     for name, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         check_positive_int(v, name)
