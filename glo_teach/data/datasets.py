@@ -48,9 +48,8 @@ class ImageDataset(Dataset):
     """Images ``(N, C, H, W)`` float32 in [-1, 1] with labels ``(N,)`` (-1 when unlabelled)."""
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor | None = None, name: str = "images"):
-        if isinstance(images, torch.Tensor) and images.dim() == 4 and len(images) == 0:
-            raise ValueError(f"data set {name!r} is empty")
-        check_images(images, f"images of data set {name!r}", check_range=True)  # e.g. 0..255 pixels are refused
+        # rank, emptiness, dtype and the [-1, 1] range (0..255 pixels are refused) in one place
+        check_images(images, f"images of data set {name!r}", check_range=True)
         if labels is None:
             labels = torch.full((len(images),), -1, dtype=torch.long)
         if len(labels) != len(images):
