@@ -52,3 +52,22 @@ def test_critic_without_batchnorm_is_per_sample():
     d = DCGANDiscriminator(channels=1, size=32, width=8, norm="none").train()
     x = torch.randn(5, 1, 32, 32)
     torch.testing.assert_close(d(x)[:2], d(x[:2]))
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_first_layer_as_matrix_product_equals_the_transposed_convolution(channels_last):
+    """The generator computes its first layer as z @ W.flatten(1); PyTorch's ConvTranspose2d on the
+    1x1 input (the oracle) must give the same images and the same gradients for z and theta."""
+    torch.manual_seed(0)
+    g = DCGANGenerator(latent_dim=5, channels=3, size=32, width=8).double()
+    if channels_last:
+        g = g.to(memory_format=torch.channels_last)
+    z = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
+    x = g(z)
+    x_ref = g.net(z[:, :, None, None])  # every layer as an nn.Module, the first a ConvTranspose2d
+    torch.testing.assert_close(x, x_ref, rtol=0, atol=1e-12)
+    w = torch.randn_like(x)
+    grads = torch.autograd.grad((x * w).sum(), [z, g.net[0].weight])
+    grads_ref = torch.autograd.grad((x_ref * w).sum(), [z, g.net[0].weight])
+    for a, b in zip(grads, grads_ref):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)

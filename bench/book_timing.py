@@ -1,0 +1,90 @@
+"""Wall time of every chapter of the book under a budget, against the 5-minute (per chapter) and
+30-minute (whole book) targets of the ``cpu`` budget.
+
+Each notebook of ``_toc.yml`` is executed in a fresh kernel, one after the other, exactly as the
+book build does (``nbclient``, working directory ``book/``, ``$GLO_TEACH_BUDGET`` set). A chapter
+that raises stops nothing: its error is printed and the run goes on. The executed notebooks are
+written to ``--out`` (default ``runs/book-<budget>/``), so every figure quoted from a run can be
+read back from the notebook that computed it. Printed: seconds per chapter with its ratio to
+300 s, the five slowest cells of each, and the total with its ratio to 1,800 s.
+
+Usage: ``python bench/book_timing.py [--budget cpu] [--chapters 04 08] [--out DIR]``. Not part of
+the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_S, BOOK_S = 300.0, 1800.0  # the cpu budget's targets
+
+
+def chapters() -> list[Path]:
+    """The notebooks of ``_toc.yml``, in book order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [entry["file"] for part in toc.get("parts", [toc]) for entry in part.get("chapters", [])]
+    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+
+
+def run(path: Path, out: Path, timeout: int) -> tuple[float, list[tuple[float, int, str]], str | None]:
+    """Execute one notebook; (seconds, [(cell seconds, cell index, first line)], error or None)."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+                            record_timing=True)
+    error = None
+    t = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as e:
+        error = str(e).strip().splitlines()[-1]
+    seconds = time.perf_counter() - t
+    nbformat.write(nb, out / path.name)
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type == "code" and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            start = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+            end = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+            cells.append(((end - start).total_seconds(), i, cell.source.strip().splitlines()[0][:70] if cell.source.strip() else ""))
+    return seconds, sorted(cells, reverse=True), error
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", default="cpu", choices=["smoke", "cpu", "gpu"])
+    parser.add_argument("--chapters", nargs="*", help="notebook name prefixes, e.g. 04 08 (default: all)")
+    parser.add_argument("--out", type=Path, help="where the executed notebooks go (default runs/book-<budget>)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell, as in _config.yml")
+    args = parser.parse_args()
+    os.environ["GLO_TEACH_BUDGET"] = args.budget
+    out = args.out or ROOT / "runs" / f"book-{args.budget}"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [p for p in chapters() if not args.chapters or any(p.name.startswith(c) for c in args.chapters)]
+    print(f"budget {args.budget}, {os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    total, failed = 0.0, []
+    for path in paths:
+        seconds, cells, error = run(path, out, args.timeout)
+        total += seconds
+        print(f"{path.name:40s} {seconds:7.1f} s = {seconds / CHAPTER_S:.2f}x of {CHAPTER_S:.0f} s"
+              + (f"  FAILED: {error}" if error else ""), flush=True)
+        for s, i, line in cells[:5]:
+            print(f"    cell {i:3d} {s:7.1f} s  {line}")
+        if error:
+            failed.append(path.name)
+    print(f"total {total:.0f} s = {total / BOOK_S:.2f}x of {BOOK_S:.0f} s; executed notebooks in {out}")
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
