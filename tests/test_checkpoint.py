@@ -65,3 +65,30 @@ def test_guard_names_the_problem():
         check_bounded(2, [("w", torch.tensor([float("inf")]))])
     with pytest.raises(TypeError):
         seed_everything(1.5)
+
+
+def test_capture_restore_round_trip(tmp_path):
+    """capture/restore bring back a network, its optimiser, a noise stream and the global RNG exactly."""
+    from glo_teach.checkpoint import capture, restore
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(net.parameters(), lr=0.1)
+    net(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    noise = torch.Generator().manual_seed(5)
+    save_checkpoint(tmp_path, capture({"net": net, "opt": opt, "noise": noise}, step=7))
+    expected = (net.weight.detach().clone(), torch.randn(3, generator=noise), torch.randn(3))
+
+    net2 = torch.nn.Linear(3, 2)
+    opt2 = torch.optim.Adam(net2.parameters(), lr=0.1)
+    noise2 = torch.Generator().manual_seed(99)
+    state = load_checkpoint(tmp_path)
+    restore(state, {"net": net2, "opt": opt2, "noise": noise2})
+    assert state["step"] == 7
+    assert torch.equal(net2.weight, expected[0])
+    assert torch.equal(torch.randn(3, generator=noise2), expected[1])  # the stream continues where it was saved
+    assert torch.equal(torch.randn(3), expected[2])  # so does torch's global RNG
+    assert opt2.state_dict()["state"][0]["step"] == opt.state_dict()["state"][0]["step"]
+    with pytest.raises(ValueError, match="no 'other'"):
+        restore(state, {"other": net2})

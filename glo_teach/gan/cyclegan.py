@@ -27,11 +27,11 @@ from torch import nn
 
 from .._validate import check_images, check_same_shape
 from ..budgets import default_device
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset
 from ..guard import check_bounded, check_finite
 from ..progress import progress
-from ..seed import rng_state, seed_everything, set_rng_state
+from ..seed import seed_everything
 from .losses import lsgan_discriminator_loss, lsgan_generator_loss
 from .train import RealBatches
 
@@ -176,15 +176,10 @@ def train_cyclegan(G: nn.Module, F: nn.Module, D_x: nn.Module, D_y: nn.Module, d
     seed_everything(seed)
     start, elapsed = 0, 0.0
 
+    parts = {**nets, "opt_g": opt_g, "opt_d": opt_d, "real_x": real_x, "real_y": real_y}
     state = load_checkpoint(checkpoint_dir)
     if state is not None:  # resume exactly where the last checkpoint left off
-        for name, net in nets.items():
-            net.load_state_dict(state[name])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        real_x.load_state(state["real_x"])
-        real_y.load_state(state["real_y"])
-        set_rng_state(state["rng"])
+        restore(state, parts)
         start, history, elapsed = state["step"], state["history"], state["elapsed"]
 
     hint = f"lr={lr:g}"
@@ -222,10 +217,6 @@ def train_cyclegan(G: nn.Module, F: nn.Module, D_x: nn.Module, D_y: nn.Module, d
                            ("cycle_loss", loss_cyc.item()), ("time", time.perf_counter() - t0)):
                 history[key].append(v)
         if checkpoint_dir is not None and (done % checkpoint_every == 0 or done == steps):
-            save_checkpoint(checkpoint_dir, {
-                **{name: net.state_dict() for name, net in nets.items()}, "step": done,
-                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "real_x": real_x.state(),
-                "real_y": real_y.state(), "rng": rng_state(), "history": history,
-                "elapsed": time.perf_counter() - t0,
-            })
+            save_checkpoint(checkpoint_dir, capture(parts, step=done, history=history,
+                                                    elapsed=time.perf_counter() - t0))
     return history

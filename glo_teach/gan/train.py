@@ -34,11 +34,11 @@ import torch
 from torch import nn
 
 from ..budgets import default_device
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset, batches
 from ..guard import check_bounded, check_finite
 from ..progress import progress
-from ..seed import rng_state, seed_everything, set_rng_state
+from ..seed import seed_everything
 from .lipschitz import apply_spectral_norm, clip_weights_, gradient_penalty
 from .losses import GAN_LOSSES
 from .latent_opt import PRIORS, latent_optimise, latent_regulariser, sample_prior
@@ -197,16 +197,12 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset
     seed_everything(seed)
     start, elapsed = 0, 0.0
 
+    parts = {"generator": G, "discriminator": D, "opt_g": opt_g, "opt_d": opt_d, "real": real}
     state = load_checkpoint(checkpoint_dir)
     if state is not None:  # resume exactly where the last checkpoint left off
         if state["loss"] != loss:
             raise ValueError(f"checkpoint in {checkpoint_dir} was trained with loss={state['loss']!r}, not {loss!r}")
-        G.load_state_dict(state["generator"])
-        D.load_state_dict(state["discriminator"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        real.load_state(state["real"])
-        set_rng_state(state["rng"])
+        restore(state, parts)
         start, history, elapsed = state["step"], state["history"], state["elapsed"]
 
     hint = f"lr_d={lr_d:g}, lr_g={lr_g:g}, loss={loss}"
@@ -259,9 +255,6 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset
             if callback is not None:
                 callback(step, G, D)
         if checkpoint_dir is not None and (done % checkpoint_every == 0 or done == steps):
-            save_checkpoint(checkpoint_dir, {
-                "loss": loss, "step": done, "generator": G.state_dict(), "discriminator": D.state_dict(),
-                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "real": real.state(),
-                "rng": rng_state(), "history": history, "elapsed": time.perf_counter() - t0,
-            })
+            save_checkpoint(checkpoint_dir, capture(parts, loss=loss, step=done, history=history,
+                                                    elapsed=time.perf_counter() - t0))
     return history

@@ -63,11 +63,10 @@ import torch
 from torch import nn
 
 from .._validate import check_images, check_positive_int
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset, batches
 from ..guard import check_bounded, check_finite
 from ..progress import progress
-from ..seed import rng_state, set_rng_state
 from .codes import LatentCodes
 from .pyramid import LOSSES, glo_loss
 
@@ -133,23 +132,19 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     history: dict = {"loss": [], "epoch_loss": []}
     step = 0
 
+    parts = {"generator": generator, "codes": codes, "opt_g": opt_g}
     state = load_checkpoint(checkpoint_dir)  # on CPU: RNG states must stay there; load_state_dict moves the rest
     if state is not None:
-        if tuple(state["codes"].shape) != (n, latent_dim):
-            raise ValueError(f"checkpoint in {checkpoint_dir} holds codes of shape {tuple(state['codes'].shape)}, "
+        saved = tuple(state["codes"]["weight"].shape)
+        if saved != (n, latent_dim):
+            raise ValueError(f"checkpoint in {checkpoint_dir} holds codes of shape {saved}, "
                              f"this run needs {(n, latent_dim)}")
-        generator.load_state_dict(state["generator"])
-        codes.weight.data.copy_(state["codes"])
-        opt_g.load_state_dict(state["opt_g"])
-        set_rng_state(state["rng"])
+        restore(state, parts)
         step, history = state["step"], state["history"]
 
     def save() -> None:
         if checkpoint_dir is not None:
-            save_checkpoint(checkpoint_dir, {
-                "generator": generator.state_dict(), "codes": codes.weight.detach(), "opt_g": opt_g.state_dict(),
-                "rng": rng_state(), "step": step, "history": history,
-            })
+            save_checkpoint(checkpoint_dir, capture(parts, step=step, history=history))
 
     params = [p for p in generator.parameters() if p.requires_grad]
     bar = iter(progress(range(step, total), total=total - step, desc="GLO"))

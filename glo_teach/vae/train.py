@@ -15,11 +15,10 @@ import os
 import torch
 
 from .._validate import check_positive_int
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset, batches
 from ..guard import check_bounded, check_finite
 from ..progress import progress
-from ..seed import rng_state, set_rng_state
 from .elbo import LIKELIHOODS, elbo, gaussian_kl
 from .model import VAE
 
@@ -67,22 +66,18 @@ def train_vae(vae: VAE, dataset: ImageDataset, epochs: int = 25, batch_size: int
     history: dict[str, list[float]] = {"loss": [], "kl": []}
     config = {"batch_size": batch_size, "likelihood": likelihood, "seed": seed, "n": len(dataset)}
     start = 0
+    parts = {"vae": vae, "opt": opt, "noise": noise}
     state = load_checkpoint(checkpoint_dir)  # on CPU: RNG states must stay there; load_state_dict moves the rest
     if state is not None:
         if state["config"] != config:
             raise ValueError(f"checkpoint in {checkpoint_dir} was written with {state['config']}, "
                              f"this call uses {config}; use another checkpoint_dir")
-        vae.load_state_dict(state["vae"])
-        opt.load_state_dict(state["opt"])
-        noise.set_state(state["noise"])
-        set_rng_state(state["rng"])
+        restore(state, parts)
         start, history = state["step"], state["history"]
 
     def save(step: int) -> None:
         if checkpoint_dir is not None:
-            save_checkpoint(checkpoint_dir, {"vae": vae.state_dict(), "opt": opt.state_dict(), "step": step,
-                                             "noise": noise.get_state(), "rng": rng_state(),
-                                             "history": history, "config": config})
+            save_checkpoint(checkpoint_dir, capture(parts, step=step, history=history, config=config))
 
     hint = f"Adam lr={lr:g}"
     epoch_batches = None
