@@ -43,7 +43,7 @@ BUDGETS: dict[str, Budget] = {
     "cpu": Budget(
         name="cpu", n_images=10_000, batch_size=128, glo_epochs=10, vae_epochs=10, gan_steps=1500,
         toy_steps=2000, toy_batch=256, invert_steps=200, n_eval=1000, classifier_epochs=2,
-        table1_width=32, table1_recon=256,
+        table1_width=32, table1_recon=128,
     ),
     "gpu": Budget(
         name="gpu", n_images=None, batch_size=128, glo_epochs=25, vae_epochs=25, gan_steps=20_000,
