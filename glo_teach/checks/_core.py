@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["CheckResult", "StudentError", "student_check", "call", "as_tensor", "close", "compare", "diagnose",
+__all__ = ["CheckResult", "StudentError", "student_check", "call", "as_tensor", "close", "expect_case", "compare", "diagnose",
            "seeded", "describe"]
 
 NOT_IMPLEMENTED = "not implemented yet: replace the `raise NotImplementedError` line with your code"
@@ -100,6 +100,12 @@ def as_tensor(out: object, like: torch.Tensor) -> torch.Tensor:
     if isinstance(out, (int, float)) and not isinstance(out, bool):
         return torch.tensor(float(out), dtype=like.dtype)
     raise StudentError(f"should return a torch.Tensor, got {type(out).__name__}")
+
+
+def expect_case(fn: Callable, reference: Callable, args: Sequence[torch.Tensor], message: str) -> None:
+    """Raise StudentError(message) unless fn(*args) is close to reference(*args): one named edge case."""
+    if not close(as_tensor(call(fn, *args), args[0]), reference(*args)):
+        raise StudentError(message)
 
 
 def close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
