@@ -11,8 +11,8 @@ until ``--minutes`` of training have passed:
 - test pSNR: codes of every ``--test-every``-th test image found by ``invert`` (MSE, Adam,
   ``--steps`` steps, ball projection), then pSNR (Eq. 2: per image, then the mean).
 
-The clock counts training only (``train_glo`` calls, including the PCA init each call recomputes
-when it resumes from the checkpoint); scoring is timed apart. At the end all 2,188 test images are
+The clock counts training only (the ``train_glo`` calls, each resuming from the last epoch's
+checkpoint, plus the PCA init of the first); scoring is timed apart. At the end all 2,188 test images are
 scored. Printed: each checkpoint's figures, the training minutes at which test pSNR first reached
 the target, and the final test pSNR with its ratio to the paper's 27.2 dB (Fashion-MNIST has no
 paper number; the ratio is then to MNIST's, for scale only).
@@ -38,22 +38,23 @@ TARGET_DB = PAPER["mnist"]["GLO", "mse"][1]  # 27.2 dB, the paper's GLO test pSN
 
 
 @torch.no_grad()
-def train_psnr(generator, codes, images: torch.Tensor, every: int = 16) -> float:
-    """pSNR of g(z_i) against x_i for every ``every``-th training image (eval mode)."""
-    idx = torch.arange(0, len(images), every)
+def decode(generator, z: torch.Tensor) -> torch.Tensor:
+    """g(z) in eval mode (BatchNorm's running statistics), 1,024 codes at a time; g is left in train mode."""
     generator.eval()
-    out = torch.cat([generator(codes.weight[i]) for i in idx.split(1024)])
+    out = torch.cat([generator(zb) for zb in z.split(1024)]).contiguous()
     generator.train()
-    return psnr(images[idx], out.contiguous())
+    return out
+
+
+def train_psnr(generator, codes, images: torch.Tensor, every: int = 16) -> float:
+    """pSNR of g(z_i) against x_i for every ``every``-th training image, with the learned codes."""
+    idx = torch.arange(0, len(images), every)
+    return psnr(images[idx], decode(generator, codes.weight[idx]))
 
 
 def test_psnr(generator, images: torch.Tensor, steps: int, seed: int) -> float:
     """pSNR of g(z*) against x, z* = argmin over the unit ball of the MSE (``invert``)."""
-    z = invert(generator, images, "mse", steps, projection="ball", seed=seed)
-    with torch.no_grad():
-        out = generator.eval()(z)
-    generator.train()
-    return psnr(images, out.contiguous())
+    return psnr(images, decode(generator, invert(generator, images, "mse", steps, projection="ball", seed=seed)))
 
 
 def main() -> None:

@@ -50,14 +50,15 @@ def _tiny_run(tmp_path=None, epochs=2, generator_cls=DCGANGenerator, **kw):
     return train_glo(g, x, 4, epochs=epochs, batch_size=16, seed=3, checkpoint_dir=tmp_path, **kw)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_resume_is_bitwise_equal_to_an_uninterrupted_run(tmp_path, optimizer):
+@pytest.mark.parametrize("optimizer, init", [("sgd", "gaussian"), ("adam", "gaussian"), ("adam", "pca")])
+def test_resume_is_bitwise_equal_to_an_uninterrupted_run(tmp_path, optimizer, init):
     """A run stopped mid-epoch (crash after step 4, checkpoint every step) and resumed ends bitwise equal.
 
-    With Adam the optimizer's moment estimates must travel through the checkpoint as well.
+    With Adam the optimizer's moment estimates must travel through the checkpoint as well; with PCA
+    codes the resumed run skips the PCA and must still end with the codes of the uninterrupted one.
     """
     lr_g = 1.0 if optimizer == "sgd" else 1e-3
-    g_ref, codes_ref, hist_ref = _tiny_run(loss="l2+lap1", optimizer=optimizer, lr_g=lr_g)
+    g_ref, codes_ref, hist_ref = _tiny_run(loss="l2+lap1", optimizer=optimizer, lr_g=lr_g, init=init)
 
     class Crash(Exception):
         pass
@@ -73,8 +74,8 @@ def test_resume_is_bitwise_equal_to_an_uninterrupted_run(tmp_path, optimizer):
 
     with pytest.raises(Crash):
         _tiny_run(tmp_path, generator_cls=CrashingGenerator, loss="l2+lap1", checkpoint_every=1,
-                  optimizer=optimizer, lr_g=lr_g)
-    g, codes, hist = _tiny_run(tmp_path, loss="l2+lap1", checkpoint_every=1, optimizer=optimizer, lr_g=lr_g)
+                  optimizer=optimizer, lr_g=lr_g, init=init)
+    g, codes, hist = _tiny_run(tmp_path, loss="l2+lap1", checkpoint_every=1, optimizer=optimizer, lr_g=lr_g, init=init)
     assert hist["loss"] == hist_ref["loss"] and len(hist["loss"]) == 6
     assert torch.equal(codes.weight, codes_ref.weight)
     for (name, a), (_, b) in zip(g.state_dict().items(), g_ref.state_dict().items()):

@@ -74,6 +74,7 @@ __all__ = ["train_glo"]
 
 Z_REDUCTIONS = ("image", "batch")
 OPTIMIZERS = ("sgd", "momentum", "adam")
+INITS = ("gaussian", "pca")
 
 
 def _theta_optimizer(params, kind: str, lr_g: float) -> torch.optim.Optimizer:
@@ -123,8 +124,12 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     data = ImageDataset(images.to(device), name="glo-train")  # images live on the device: no per-batch copies
     # channels_last: same values; a 32 or 64 px DCGAN step ran 9-14% faster on CPU (oneDNN), same-process A/B
     generator.to(device, memory_format=torch.channels_last).train()
-    codes = LatentCodes(n, latent_dim, init=init, data=images, projection=projection,
-                        generator=torch.Generator().manual_seed(seed)).to(device)
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    state = load_checkpoint(checkpoint_dir)  # on CPU: RNG states must stay there; load_state_dict moves the rest
+    # a resumed run overwrites the codes: skip the PCA init (an SVD of every image) it would throw away
+    codes = LatentCodes(n, latent_dim, init=init if state is None else "gaussian", data=images,
+                        projection=projection, generator=torch.Generator().manual_seed(seed)).to(device)
     opt_g = _theta_optimizer(generator.parameters(), optimizer, lr_g)  # "sgd": plain SGD, as in the paper
     drop_last = n > batch_size and n % batch_size == 1  # BatchNorm cannot train on a batch of one
     steps_per_epoch = n // batch_size if drop_last else -(-n // batch_size)
@@ -133,7 +138,6 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     step = 0
 
     parts = {"generator": generator, "codes": codes, "opt_g": opt_g}
-    state = load_checkpoint(checkpoint_dir)  # on CPU: RNG states must stay there; load_state_dict moves the rest
     if state is not None:
         saved = tuple(state["codes"]["weight"].shape)
         if saved != (n, latent_dim):
