@@ -15,6 +15,9 @@ Protocol (Bojanowski et al. 2017, Secs. 4.1 and 4.4):
   inversion by gradient descent through the frozen generator) and by Lap1 (VAE, DCGAN and GLO:
   inversion under Lap1; the VAE starts from mu(x), GLO's training images from their learned codes).
   Either way the score is the pSNR (per image, then averaged) of g(z) against the image.
+- Per class (labelled data): the test pSNR of each class with codes found by MSE, where a GAN that
+  drops part of the data shows an uneven row; and samples of the VAE, the DCGAN and GLO, whose
+  sharpness chapter 9 compares.
 - Sanity check: codes for images the DCGAN generated itself are found almost exactly (the paper:
   pSNR > 50), so a low DCGAN score is not a failure of the inversion. It takes
   ``SANITY_STEPS_FACTOR`` times the budget's inversion steps, at the DCGAN's step size.
@@ -36,16 +39,16 @@ from matplotlib.figure import Figure
 
 from .baselines import PCA
 from .budgets import Budget, default_device, get_budget
-from .data import DATASETS, evenly_spaced, load_dataset
+from .data import CLASS_NAMES, DATASETS, evenly_spaced, load_dataset
 from .gan.train import train_gan
 from .glo import fit_gaussian, interpolate, invert, sample, train_glo
-from .metrics import psnr, psnr_per_image
+from .metrics import psnr, psnr_per_class, psnr_per_image
 from .nets import DCGANDiscriminator, DCGANGenerator
 from .plot import show_images
 from .seed import seed_everything
 from .vae import VAE, train_vae
 
-__all__ = ["LATENT_DIMS", "PAPER", "ROWS", "Table1Result", "run_table1", "to_markdown", "write_csv"]
+__all__ = ["LATENT_DIMS", "PAPER", "ROWS", "Table1Result", "per_class_markdown", "run_table1", "to_markdown", "write_csv"]
 
 LATENT_DIMS = {"mnist": 32, "fashion-mnist": 32, "svhn": 64, "celeba": 256}
 ROWS = [("PCA", "mse"), ("VAE", "mse"), ("DCGAN", "mse"), ("GLO", "mse"),
@@ -92,6 +95,12 @@ class Table1Result:
     n_train: int = 0  # images the models were trained on
     n_eval: tuple[int, int] = (0, 0)  # images scored per split (train, test)
     sanity_above: float = math.nan  # share of those samples reconstructed above SANITY_DB
+    # test pSNR per class (codes by MSE), {method: [dB for class 0, 1, ...]}; empty for unlabelled data
+    per_class: dict[str, list[float]] = field(default_factory=dict)
+    class_counts: list[int] = field(default_factory=list)  # scored test images per class
+    class_names: tuple[str, ...] = ()
+    # samples of the generative models, {"VAE" | "DCGAN" | "GLO": (n, C, H, W)} on the CPU, n = scored test images
+    samples: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def _train_models(train, d: int, budget: Budget, glo_loss_kind: str, device, seed: int, seconds: dict) -> dict:
@@ -189,6 +198,7 @@ def run_table1(dataset: str = "mnist", budget: Budget | str | None = None, out: 
     sanity, above = _sanity_check(models["DCGAN"], min(64, budget.table1_recon), SANITY_STEPS_FACTOR * budget.invert_steps,
                            device, seed)
     seconds["sanity check"] = time.perf_counter() - t
+    samples = _samples(models, len(test), seed)
     seconds["total"] = time.perf_counter() - start
 
     paper = PAPER.get(dataset, {})
@@ -196,14 +206,30 @@ def run_table1(dataset: str = "mnist", budget: Budget | str | None = None, out: 
              "paper_train": paper.get((m, c), (math.nan, math.nan))[0],
              "paper_test": paper.get((m, c), (math.nan, math.nan))[1]} for m, c in ROWS]
     result = Table1Result(dataset, budget.name, d, rows, sanity, seconds, len(train),
-                          (len(images["train"]), len(images["test"])), above)
+                          (len(images["train"]), len(images["test"])), above, samples=samples)
+    if dataset in CLASS_NAMES:
+        names = CLASS_NAMES[dataset]
+        result.class_names, result.class_counts = names, torch.bincount(test.labels, minlength=len(names)).tolist()
+        result.per_class = {m: psnr_per_class(test.images, _decode(models, m, z_m).cpu(), test.labels, len(names)).tolist()
+                            for m, z_m in found["mse", "test"].items()}
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         write_csv(result, out / "table1.csv")
         (out / "table1.md").write_text(to_markdown(result))
-        _figures(models, images["test"], found["mse", "test"], out, seed)
+        _figures(models, samples, images["test"], found["mse", "test"], out)
     return result
+
+
+@torch.no_grad()
+def _samples(models: dict, n: int, seed: int) -> dict[str, torch.Tensor]:
+    """n samples of each generative model: the VAE's prior, the DCGAN's N(0, I), GLO's fitted Gaussian."""
+    torch.manual_seed(seed)
+    device = next(models["DCGAN"].parameters()).device
+    z = torch.randn(n, models["DCGAN"].latent_dim, device=device)
+    out = {"VAE": models["VAE"].sample(n), "DCGAN": models["DCGAN"](z),
+           "GLO": sample(models["GLO"], fit_gaussian(models["codes"]), n)}
+    return {m: x.cpu() for m, x in out.items()}
 
 
 @torch.no_grad()
@@ -227,8 +253,9 @@ def write_csv(result: Table1Result, path: str | Path) -> None:
                              f"{r['test']:.2f}", _fmt(r["paper_train"]), _fmt(r["paper_test"])])
 
 
-def _fmt(v: float) -> str:
-    return "" if math.isnan(v) else f"{v:.1f}"
+def _fmt(v: float, digits: int = 1) -> str:
+    """A blank for NaN (no number), otherwise ``digits`` decimals."""
+    return "" if math.isnan(v) else f"{v:.{digits}f}"
 
 
 def to_markdown(result: Table1Result, title: bool = True) -> str:
@@ -252,16 +279,31 @@ def to_markdown(result: Table1Result, title: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _figures(models: dict, x_test: torch.Tensor, z_test: dict[str, torch.Tensor], out: Path, seed: int) -> None:
+def per_class_markdown(result: Table1Result) -> str:
+    """Test pSNR (dB, codes by MSE) per class as Markdown, one column per method and GLO - DCGAN last.
+
+    The last row is the test column of Table 1, sum_k N_k pSNR_k / N (Book: {eq}`psnr-per-class`).
+    """
+    if not result.per_class:
+        raise ValueError(f"{result.dataset} has no class labels, so no per-class scores")
+    methods = [m for m, c in ROWS if c == "mse"]
+    lines = ["| class | test images | " + " | ".join(methods) + " | GLO − DCGAN |",
+             "| --- | ---: | " + " | ".join("---:" for _ in methods) + " | ---: |"]
+    for k, name in enumerate(result.class_names):
+        v = {m: result.per_class[m][k] for m in methods}
+        lines.append(f"| {name} | {result.class_counts[k]} | " + " | ".join(_fmt(v[m], 2) for m in methods)
+                     + f" | {_fmt(v['GLO'] - v['DCGAN'], 2)} |")
+    total = {r["method"]: r["test"] for r in result.rows if r["codes"] == "mse"}
+    lines.append(f"| all | {sum(result.class_counts)} | " + " | ".join(f"{total[m]:.2f}" for m in methods)
+                 + f" | {total['GLO'] - total['DCGAN']:.2f} |")
+    return "\n".join(lines)
+
+
+def _figures(models: dict, samples: dict[str, torch.Tensor], x_test: torch.Tensor, z_test: dict[str, torch.Tensor],
+             out: Path) -> None:
     """samples.png, reconstructions.png and interpolations.png (codes of test images found by MSE)."""
     n = min(16, len(x_test))
-    torch.manual_seed(seed)
-    d = models["DCGAN"].latent_dim
-    device = next(models["DCGAN"].parameters()).device
-    with torch.no_grad():
-        samples = {"VAE": models["VAE"].sample(n), "DCGAN": models["DCGAN"](torch.randn(n, d, device=device)),
-                   "GLO": sample(models["GLO"], fit_gaussian(models["codes"]), n)}
-    _grid(samples, n, out / "samples.png", "samples")
+    _grid({m: x[:n] for m, x in samples.items()}, n, out / "samples.png", "samples")
 
     recon = {"test images": x_test[:n]}
     recon.update({m: _decode(models, m, z_test[m][:n]) for m in ("PCA", "VAE", "DCGAN", "GLO")})

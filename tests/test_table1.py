@@ -7,7 +7,11 @@ import matplotlib.image
 import pytest
 
 from glo_teach.cli import build_parser, main
-from glo_teach.table1 import PAPER, ROWS, Table1Result, to_markdown
+import torch
+
+from glo_teach.data import CLASS_NAMES, load_dataset
+from glo_teach.metrics import psnr
+from glo_teach.table1 import PAPER, ROWS, Table1Result, per_class_markdown, run_table1, to_markdown
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +44,47 @@ def test_markdown_and_figures(smoke_run):
         image = matplotlib.image.imread(smoke_run / name)
         assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
         assert image[..., :3].std() > 0.05  # not a blank canvas
+
+
+@pytest.fixture(scope="module")
+def smoke_result():
+    return run_table1("mnist", "smoke", device="cpu")
+
+
+def test_per_class_scores_average_back_to_the_test_column(smoke_result):
+    """sum_k N_k pSNR_k / N equals the MSE-codes test pSNR of each method (Book: {eq}`psnr-per-class`)."""
+    r = smoke_result
+    assert r.class_names == CLASS_NAMES["mnist"] and len(r.class_counts) == 10
+    labels = load_dataset("mnist", "test", n=r.n_eval[1]).labels
+    assert r.class_counts == torch.bincount(labels, minlength=10).tolist() and sum(r.class_counts) == r.n_eval[1]
+    test_mse = {row["method"]: row["test"] for row in r.rows if row["codes"] == "mse"}
+    assert set(r.per_class) == set(test_mse) == {"PCA", "VAE", "DCGAN", "GLO"}
+    counts = torch.tensor(r.class_counts, dtype=torch.float64)
+    for method, per in r.per_class.items():
+        per = torch.tensor(per, dtype=torch.float64)
+        present = counts > 0
+        assert torch.isnan(per[~present]).all() and torch.isfinite(per[present]).all()
+        assert abs((per[present] * counts[present]).sum().item() / counts.sum().item() - test_mse[method]) < 1e-6
+    md = per_class_markdown(r).splitlines()
+    assert len(md) == 2 + 10 + 1 and md[-1].startswith(f"| all | {r.n_eval[1]} | {test_mse['PCA']:.2f} |")
+    empty = [k for k, n in enumerate(r.class_counts) if n == 0]  # a class no scored image has: blank, not nan
+    assert all("nan" not in line for line in md) and all(md[2 + k].count("|  |") for k in empty)
+
+
+def test_per_class_markdown_needs_labels():
+    rows = [{"method": m, "codes": c, "train": 20.0, "test": 19.5, "paper_train": math.nan, "paper_test": math.nan}
+            for m, c in ROWS]
+    with pytest.raises(ValueError, match="celeba has no class labels"):
+        per_class_markdown(Table1Result("celeba", "smoke", 256, rows, 55.0))
+
+
+def test_samples_are_images_of_each_generative_model(smoke_result):
+    """One sample per scored test image for the VAE, the DCGAN and GLO, in [-1, 1], not all alike."""
+    n = smoke_result.n_eval[1]
+    assert set(smoke_result.samples) == {"VAE", "DCGAN", "GLO"}
+    for x in smoke_result.samples.values():
+        assert x.shape == (n, 1, 32, 32) and x.device.type == "cpu"
+        assert x.min() >= -1 and x.max() <= 1 and x.std(0).mean() > 0
 
 
 def test_markdown_leaves_missing_paper_numbers_blank():

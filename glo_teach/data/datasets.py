@@ -42,6 +42,13 @@ _IDX_MD5 = {
 }
 DATASETS = ("mnist", "fashion-mnist", "svhn", "celeba")
 NATIVE_SIZE = {"mnist": 32, "fashion-mnist": 32, "svhn": 32, "celeba": 64}
+# label k of each labelled data set is CLASS_NAMES[name][k]; CelebA has no class labels
+CLASS_NAMES = {
+    "mnist": tuple("0123456789"),
+    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                      "Ankle boot"),
+    "svhn": tuple("0123456789"),
+}
 
 
 class ImageDataset(Dataset):

@@ -1,9 +1,11 @@
-"""Metrics: pSNR, mode coverage on the toys, a digit classifier and a Frechet distance in its features."""
+"""Metrics: pSNR (overall and per class), sharpness, mode coverage on the toys, a digit classifier and a Frechet distance in its features."""
 
 # --- reconstruction: psnr.py ---
-from .psnr import PSNR_CAP_DB, psnr, psnr_per_image  # noqa: E402
+from .psnr import PSNR_CAP_DB, psnr, psnr_per_class, psnr_per_image  # noqa: E402
+from .sharpness import laplacian_variance  # noqa: E402
 
-__all__ = globals().get("__all__", []) + ["psnr", "psnr_per_image", "PSNR_CAP_DB"]
+__all__ = globals().get("__all__", []) + [
+    "psnr", "psnr_per_image", "psnr_per_class", "PSNR_CAP_DB", "laplacian_variance"]
 
 # --- generation: modes.py, classifier.py, frechet.py ---
 from .classifier import DigitClassifier, class_histogram, classifier_accuracy, load_classifier, train_classifier  # noqa: E402
