@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .data.constants import PIXEL_MAX, PIXEL_MIN
@@ -55,3 +57,22 @@ def check_positive_int(v: object, name: str) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
         raise ValueError(f"{name} must be a positive int, got {v!r}")
     return v
+
+
+def check_positive_number(v: object, name: str) -> float:
+    """A positive finite int or float (a learning rate, a step size), returned as a float."""
+    if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+    return float(v)
+
+
+def check_labels(y: object, n: int, n_classes: int, name: str = "labels") -> torch.Tensor:
+    """Class indices: an int64 tensor of shape (n,) with values in 0..n_classes-1."""
+    y = check_tensor(y, name)
+    if y.dtype != torch.long:
+        raise TypeError(f"{name} must be an int64 (long) tensor of class indices, got {y.dtype}")
+    if y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one label per sample, got {tuple(y.shape)}")
+    if len(y) and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"{name} must lie in 0..{n_classes - 1}, got values in {y.min().item()}..{y.max().item()}")
+    return y

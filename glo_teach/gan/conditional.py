@@ -19,21 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validate import check_latent, check_tensor
+from .._validate import check_labels, check_latent, check_tensor
 from ..nets import DCGANDiscriminator, DCGANGenerator
 
 __all__ = ["ConditionalGenerator", "ConditionalDiscriminator"]
-
-
-def _check_labels(y: object, n: int, n_classes: int) -> torch.Tensor:
-    y = check_tensor(y, "y")
-    if y.dtype != torch.long:
-        raise TypeError(f"y must be an int64 (long) tensor of class indices, got {y.dtype}")
-    if y.shape != (n,):
-        raise ValueError(f"y must have shape ({n},), one label per sample, got {tuple(y.shape)}")
-    if len(y) and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got values in [{y.min().item()}, {y.max().item()}]")
-    return y
 
 
 class ConditionalGenerator(nn.Module):
@@ -48,7 +37,7 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         check_latent(z, self.latent_dim)
-        y = _check_labels(y, len(z), self.n_classes)
+        y = check_labels(y, len(z), self.n_classes, "y")
         return self.net(torch.cat([z, self.embed(y)], dim=1))  # (N, d + e) -> (N, C, size, size)
 
 
@@ -64,7 +53,7 @@ class ConditionalDiscriminator(nn.Module):
         x = check_tensor(x, "x")
         if x.dim() != 4 or x.shape[1:] != (self.channels, self.size, self.size):
             raise ValueError(f"x must have shape (N, {self.channels}, {self.size}, {self.size}), got {tuple(x.shape)}")
-        y = _check_labels(y, len(x), self.n_classes)
+        y = check_labels(y, len(x), self.n_classes, "y")
         planes = F.one_hot(y, self.n_classes).to(x.dtype)[:, :, None, None]  # (N,) -> (N, K, 1, 1)
         planes = planes.expand(-1, -1, self.size, self.size)  # -> (N, K, size, size)
         return self.net(torch.cat([x, planes], dim=1))  # (N, C + K, size, size) -> (N,)

@@ -18,14 +18,13 @@ T(x) is known, and :func:`translation_error` measures mean|G(x) - T(x)| instead 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from .._validate import check_images, check_same_shape
+from .._validate import check_images, check_positive_int, check_positive_number, check_same_shape
 from ..budgets import default_device
 from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset
@@ -161,10 +160,8 @@ def train_cyclegan(G: nn.Module, F: nn.Module, D_x: nn.Module, D_y: nn.Module, d
             raise TypeError(f"{name} must be a torch.nn.Module, got {type(net).__name__}")
     for v, name in ((steps, "steps"), (batch_size, "batch_size"), (checkpoint_every, "checkpoint_every"),
                     (log_every, "log_every")):
-        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        check_positive_int(v, name)
+    check_positive_number(lr, "lr")
     device = torch.device(device) if device is not None else default_device()
     nets = {"G": G, "F": F, "D_x": D_x, "D_y": D_y}
     for net in nets.values():

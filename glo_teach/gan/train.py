@@ -33,6 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._validate import check_positive_int, check_positive_number
 from ..budgets import default_device
 from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset, batches
@@ -100,18 +101,6 @@ class RealBatches:
         self.epoch_state, self.taken, self.it = state["epoch_state"], state["taken"], None
 
 
-def _check_lr(lr: object, name: str) -> float:
-    if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {lr!r}")
-    return float(lr)
-
-
-def _check_int(v: object, name: str) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-    return v
-
-
 def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset | Callable[[int], Any], *,
               loss: str = "nonsaturating", steps: int, batch_size: int = 64, n_critic: int = 1,
               lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
@@ -162,10 +151,12 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset
     for net, name in ((generator, "generator"), (discriminator, "discriminator")):
         if not isinstance(net, nn.Module):
             raise TypeError(f"{name} must be a torch.nn.Module, got {type(net).__name__}")
-    steps, batch_size, n_critic = _check_int(steps, "steps"), _check_int(batch_size, "batch_size"), _check_int(n_critic, "n_critic")
-    checkpoint_every, log_every = _check_int(checkpoint_every, "checkpoint_every"), _check_int(log_every, "log_every")
-    lr_g, lr_d = _check_lr(lr_g, "lr_g"), _check_lr(lr_d, "lr_d")
-    latent_dim = _check_int(latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None), "latent_dim")
+    for v, name in ((steps, "steps"), (batch_size, "batch_size"), (n_critic, "n_critic"),
+                    (checkpoint_every, "checkpoint_every"), (log_every, "log_every")):
+        check_positive_int(v, name)
+    lr_g, lr_d = check_positive_number(lr_g, "lr_g"), check_positive_number(lr_d, "lr_d")
+    latent_dim = check_positive_int(latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None),
+                                    "latent_dim")
     if loss == "wgan-gp" and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules()):
         raise ValueError("wgan-gp needs a critic without BatchNorm (the penalty is per sample); "
                          "e.g. DCGANDiscriminator(norm='layer')")

@@ -21,7 +21,7 @@ import math
 
 import torch
 
-from .._validate import check_images, check_same_shape
+from .._validate import check_images, check_labels, check_same_shape
 from ..data.constants import PIXEL_RANGE
 
 __all__ = ["psnr", "psnr_per_image", "psnr_per_class", "PSNR_CAP_DB"]
@@ -58,16 +58,11 @@ def psnr_per_class(x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, n_cla
                    max_val: float = PIXEL_RANGE, max_db: float = PSNR_CAP_DB) -> torch.Tensor:
     """(1/N_k) sum_{i: labels_i = k} pSNR_i for k = 0..n_classes-1, NaN where N_k = 0; shape (n_classes,), float64.
 
-    The mean pSNR of the images of each class. Weighted by N_k / N, these means average back to
+    The mean pSNR of the images of each class; ``labels`` are int64 class indices, shape (N,). Weighted by N_k / N, these means average back to
     :func:`psnr`. Book: {eq}`psnr-per-class`.
     """
     per_image = psnr_per_image(x, y, max_val, max_db)  # (N,)
-    if not isinstance(labels, torch.Tensor) or labels.shape != per_image.shape or labels.is_floating_point():
-        got = f"{labels.dtype} of shape {tuple(labels.shape)}" if isinstance(labels, torch.Tensor) else type(labels).__name__
-        raise ValueError(f"labels must be an integer tensor of shape {tuple(per_image.shape)}, got {got}")
-    if n_classes <= 0 or labels.min() < 0 or labels.max() >= n_classes:
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got values in {labels.min().item()}..{labels.max().item()}")
-    labels = labels.to(per_image.device)
+    labels = check_labels(labels, len(per_image), n_classes).to(per_image.device)
     total = torch.zeros(n_classes, dtype=torch.float64, device=per_image.device).index_add_(0, labels, per_image)
     count = torch.bincount(labels, minlength=n_classes).double()  # N_k
     return total / count  # 0 / 0 = NaN for an empty class

@@ -14,7 +14,7 @@ import os
 
 import torch
 
-from .._validate import check_positive_int
+from .._validate import check_positive_int, check_positive_number
 from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset, batches
 from ..guard import check_bounded, check_finite
@@ -54,8 +54,7 @@ def train_vae(vae: VAE, dataset: ImageDataset, epochs: int = 25, batch_size: int
         raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
     for name, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         check_positive_int(v, name)
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    check_positive_number(lr, "lr")
     batch_size = min(batch_size, len(dataset))
     steps_per_epoch = len(dataset) // batch_size
     total = epochs * steps_per_epoch
