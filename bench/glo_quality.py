@@ -32,6 +32,7 @@ import torch
 from glo_teach import DCGANGenerator, load_dataset, seed_everything
 from glo_teach.glo import invert, train_glo
 from glo_teach.metrics import psnr
+from glo_teach.nets import eval_mode
 from glo_teach.table1 import GLO_SETTINGS, LATENT_DIMS, PAPER
 
 TARGET_DB = PAPER["mnist"]["GLO", "mse"][1]  # 27.2 dB, the paper's GLO test pSNR on MNIST
@@ -39,11 +40,9 @@ TARGET_DB = PAPER["mnist"]["GLO", "mse"][1]  # 27.2 dB, the paper's GLO test pSN
 
 @torch.no_grad()
 def decode(generator, z: torch.Tensor) -> torch.Tensor:
-    """g(z) in eval mode (BatchNorm's running statistics), 1,024 codes at a time; g is left in train mode."""
-    generator.eval()
-    out = torch.cat([generator(zb) for zb in z.split(1024)]).contiguous()
-    generator.train()
-    return out
+    """g(z) in eval mode (BatchNorm's running statistics), 1,024 codes at a time; g's mode is restored."""
+    with eval_mode(generator):
+        return torch.cat([generator(zb) for zb in z.split(1024)]).contiguous()
 
 
 def train_psnr(generator, codes, images: torch.Tensor, every: int = 16) -> float:

@@ -10,14 +10,16 @@ needs (it is defined per sample, which BatchNorm couples across the batch).
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import nn
 
 from ._validate import check_images, check_latent
 
-__all__ = ["DCGANGenerator", "DCGANDiscriminator", "dcgan_init_"]
+__all__ = ["DCGANGenerator", "DCGANDiscriminator", "dcgan_init_", "eval_mode"]
 
 SIZES = (32, 64, 128)
 
@@ -47,6 +49,10 @@ class DCGANGenerator(nn.Module):
         dcgan_init_(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net[-1](self.preactivation(z))  # tanh: (N, C, size, size) in [-1, 1]
+
+    def preactivation(self, z: torch.Tensor) -> torch.Tensor:
+        """a(z), the output before the final tanh, (N, d) -> (N, C, size, size); g(z) = tanh(a(z))."""
         check_latent(z, self.latent_dim)
         # The first layer, a 4x4 transposed convolution of a 1x1 input, is one matrix product with
         # its weight (d, w0, 4, 4) seen as (d, w0 * 16): same values, 3x faster forward and backward on CPU.
@@ -54,7 +60,7 @@ class DCGANGenerator(nn.Module):
         h = (z @ first.weight.flatten(1)).view(len(z), first.out_channels, 4, 4)  # (N, d) -> (N, w0, 4, 4)
         if first.weight.is_contiguous(memory_format=torch.channels_last):
             h = h.contiguous(memory_format=torch.channels_last)
-        return self.net[1:](h)  # (N, w0, 4, 4) -> (N, C, size, size)
+        return self.net[1:-1](h)  # (N, w0, 4, 4) -> (N, C, size, size)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -87,6 +93,20 @@ def _norm(kind: str, channels: int, s: int) -> nn.Module:
     if kind == "layer":
         return nn.LayerNorm([channels, s, s])
     return nn.Identity()
+
+
+@contextlib.contextmanager
+def eval_mode(*nets: nn.Module) -> Iterator[None]:
+    """Inside the block every net is in eval mode (BatchNorm uses its running statistics); afterwards,
+    even after an error, each is back in the mode it was in."""
+    modes = [net.training for net in nets]
+    for net in nets:
+        net.eval()
+    try:
+        yield
+    finally:
+        for net, mode in zip(nets, modes):
+            net.train(mode)
 
 
 def dcgan_init_(module: nn.Module) -> nn.Module:

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from glo_teach import DCGANDiscriminator, DCGANGenerator
+from glo_teach.nets import eval_mode
 
 
 @pytest.mark.parametrize("size", [32, 64, 128])
@@ -71,3 +72,24 @@ def test_first_layer_as_matrix_product_equals_the_transposed_convolution(channel
     grads_ref = torch.autograd.grad((x_ref * w).sum(), [z, g.net[0].weight])
     for a, b in zip(grads, grads_ref):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+
+def test_preactivation_is_every_layer_but_the_tanh():
+    """g(z) = tanh(a(z)) with a(z) the ConvTranspose2d stack without its last layer (the oracle)."""
+    torch.manual_seed(0)
+    g = DCGANGenerator(latent_dim=5, channels=1, size=32, width=8).double().eval()
+    z = torch.randn(4, 5, dtype=torch.float64)
+    a = g.preactivation(z)
+    torch.testing.assert_close(a, g.net[:-1](z[:, :, None, None]), rtol=0, atol=1e-12)
+    torch.testing.assert_close(g(z), torch.tanh(a), rtol=0, atol=0)
+
+
+def test_eval_mode_restores_each_mode_even_after_an_error():
+    g, d = DCGANGenerator(latent_dim=3, width=8).train(), DCGANDiscriminator(width=8).eval()
+    with eval_mode(g, d):
+        assert not g.training and not d.training
+    assert g.training and not d.training
+    with pytest.raises(RuntimeError, match="boom"):
+        with eval_mode(g):
+            raise RuntimeError("boom")
+    assert g.training

@@ -29,6 +29,7 @@ from ..budgets import default_device
 from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset
 from ..guard import check_bounded, check_finite
+from ..nets import eval_mode
 from ..progress import progress
 from ..seed import seed_everything
 from .losses import lsgan_discriminator_loss, lsgan_generator_loss
@@ -133,11 +134,10 @@ def translation_error(generator: nn.Module, x: torch.Tensor, y_true: torch.Tenso
     check_images(x, "x")
     check_same_shape(x, y_true, "x, y_true")
     params = list(generator.parameters())
-    was_training, device = generator.training, params[0].device if params else x.device
-    generator.eval()
-    total = sum((generator(xb.to(device)).cpu() - yb).abs().double().sum().item()
-                for xb, yb in zip(x.split(batch_size), y_true.split(batch_size)))
-    generator.train(was_training)
+    device = params[0].device if params else x.device
+    with eval_mode(generator):
+        total = sum((generator(xb.to(device)).cpu() - yb).abs().double().sum().item()
+                    for xb, yb in zip(x.split(batch_size), y_true.split(batch_size)))
     return total / x.numel()
 
 

@@ -23,6 +23,7 @@ from .._validate import check_latent, check_positive_int, check_tensor
 __all__ = ["LatentCodes", "project_to_ball", "project_to_sphere", "pca_codes", "PROJECTIONS"]
 
 PROJECTIONS = ("ball", "sphere")
+INITS = ("gaussian", "pca")
 
 
 def project_to_ball(z: torch.Tensor) -> torch.Tensor:
@@ -62,6 +63,11 @@ def pca_codes(data: torch.Tensor, dim: int) -> torch.Tensor:
     return (z / z.norm(dim=1).max().clamp(min=1e-12)).to(data.dtype if data.is_floating_point() else torch.float32)
 
 
+def code_matrix(codes: LatentCodes | torch.Tensor, name: str = "codes") -> torch.Tensor:
+    """The codes as a detached (n, d) tensor: a :class:`LatentCodes`' weight, or a checked tensor."""
+    return codes.weight.detach() if isinstance(codes, LatentCodes) else check_latent(codes, name=name)
+
+
 class LatentCodes(nn.Module):
     """n learnable codes z_i in R^d, looked up by image index; ``weight`` has shape (n, d).
 
@@ -85,7 +91,7 @@ class LatentCodes(nn.Module):
                                  f"{'None' if data is None else len(data)}")
             z = pca_codes(data.detach().cpu().float(), dim).float()
         else:
-            raise ValueError(f"init must be 'gaussian' or 'pca', got {init!r}")
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
         self.projection = projection
         self.weight = nn.Parameter(_project(z, projection))
 

@@ -1,6 +1,6 @@
 """Is GLO's latent space Gaussian? Tests, a Gaussian-mixture alternative, and support checks.
 
-GLO's codes start Gaussian and are then moved freely (and projected onto the unit ball), so
+GLO's codes start Gaussian (or as PCA coefficients) and are then moved freely (and projected onto the unit ball), so
 nothing keeps them Gaussian. Sampling from one fitted Gaussian and interpolating linearly both
 assume they are. This module measures the assumption:
 
@@ -23,16 +23,12 @@ import scipy.stats
 import torch
 from torch.distributions import Categorical, MixtureSameFamily, MultivariateNormal
 
-from .._validate import check_images, check_latent, check_positive_int
-from .codes import LatentCodes
+from .._validate import check_images, check_positive_int
+from .codes import LatentCodes, code_matrix
 from .latent import interpolate, principal_directions
 
 __all__ = ["mardia_skewness_kurtosis", "principal_normality", "fit_gmm", "nearest_distances",
            "interpolation_off_support", "nearest_neighbour_copies"]
-
-
-def _codes(codes: LatentCodes | torch.Tensor) -> torch.Tensor:
-    return codes.weight.detach() if isinstance(codes, LatentCodes) else check_latent(codes, name="codes")
 
 
 def mardia_skewness_kurtosis(codes: LatentCodes | torch.Tensor) -> dict[str, float]:
@@ -48,7 +44,7 @@ def mardia_skewness_kurtosis(codes: LatentCodes | torch.Tensor) -> dict[str, flo
     b_1 = sum_{a,b,c} ((1/n) sum_i y_ia y_ib y_ic)^2, which never forms the n x n matrix.
     Book: {eq}`gauss-mardia`
     """
-    z = _codes(codes).detach().double().cpu()
+    z = code_matrix(codes).double().cpu()
     n, d = z.shape
     if n <= d:
         raise ValueError(f"Mardia's statistics need more codes than dimensions, got n={n}, d={d}")
@@ -73,7 +69,7 @@ def principal_normality(codes: LatentCodes | torch.Tensor, k: int) -> np.ndarray
     Gaussian's projections are Gaussian along *every* direction, so small p-values along some
     u_j reject normality there. Shape (k,). Book: {eq}`gauss-direction`
     """
-    z = _codes(codes).detach().double().cpu()
+    z = code_matrix(codes).double().cpu()
     mu, u, _ = principal_directions(z, k)
     t = (z - mu) @ u.T  # (n, k) projections
     return scipy.stats.normaltest(t.numpy(), axis=0).pvalue
@@ -100,7 +96,7 @@ def fit_gmm(codes: LatentCodes | torch.Tensor, k: int, iters: int = 100, jitter:
     ``MixtureSameFamily`` with ``.sample`` and ``.log_prob``, in the codes' dtype.
     Book: {eq}`gauss-gmm`
     """
-    z = _codes(codes).detach()
+    z = code_matrix(codes)
     check_positive_int(k, "k")
     check_positive_int(iters, "iters")
     n, d = z.shape
@@ -155,7 +151,7 @@ def interpolation_off_support(codes: LatentCodes | torch.Tensor, z_a: torch.Tens
     support when it is farther from every training code than 95% of the codes are from their
     nearest neighbour. Book: {eq}`gauss-off-support`
     """
-    z = _codes(codes).detach()
+    z = code_matrix(codes)
     if not isinstance(steps, int) or steps < 3:
         raise ValueError(f"steps must be an int >= 3 (the endpoints are left out), got {steps!r}")
     if threshold is None:

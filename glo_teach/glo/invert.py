@@ -22,6 +22,7 @@ from torch import nn
 
 from .._validate import check_images, check_latent, check_positive_int
 from ..guard import check_finite
+from ..nets import eval_mode
 from .pyramid import glo_loss
 
 __all__ = ["invert"]
@@ -65,17 +66,15 @@ def invert(generator: nn.Module, images: torch.Tensor, loss: str = "mse", steps:
         norm = z.norm(dim=1, keepdim=True)
         return z * radius / (norm.clamp(min=radius) if projection == "ball" else norm.clamp(min=1e-12))
 
-    was_training = generator.training
-    generator.eval()
     frozen = [p.requires_grad for p in generator.parameters()]
     generator.requires_grad_(False)
     try:
-        out = [_invert_chunk(generator, x.to(device), project(z), loss, steps, lr, project, lap_levels)
-               for x, z in zip(images.split(batch_size), z0.split(batch_size))]
+        with eval_mode(generator):
+            out = [_invert_chunk(generator, x.to(device), project(z), loss, steps, lr, project, lap_levels)
+                   for x, z in zip(images.split(batch_size), z0.split(batch_size))]
     finally:
         for p, f in zip(generator.parameters(), frozen):
             p.requires_grad_(f)
-        generator.train(was_training)
     return torch.cat(out)
 
 

@@ -13,13 +13,10 @@ import torch
 from torch import nn
 
 from .._validate import check_latent, check_positive_int, check_same_shape
-from .codes import LatentCodes
+from ..nets import eval_mode
+from .codes import LatentCodes, code_matrix
 
 __all__ = ["interpolate", "arithmetic", "principal_directions", "traversal"]
-
-
-def _codes(codes: LatentCodes | torch.Tensor, name: str = "codes") -> torch.Tensor:
-    return codes.weight.detach() if isinstance(codes, LatentCodes) else check_latent(codes, name=name)
 
 
 def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> torch.Tensor:
@@ -56,7 +53,7 @@ def principal_directions(codes: LatentCodes | torch.Tensor, k: int) -> tuple[tor
     (the square root of the j-th eigenvalue of the covariance (1/n) Z_c^T Z_c), largest first.
     Each u_j's sign is fixed so its largest-magnitude entry is positive. Book: {eq}`glo-principal`.
     """
-    z = _codes(codes)
+    z = code_matrix(codes)
     check_positive_int(k, "k")
     if k > min(z.shape):
         raise ValueError(f"k must be at most min(n, d) = {min(z.shape)}, got {k}")
@@ -81,10 +78,6 @@ def traversal(generator: nn.Module, codes: LatentCodes | torch.Tensor, k: int = 
     mu, u, sigma = principal_directions(codes, k)
     s = torch.linspace(-scale, scale, n_steps, dtype=mu.dtype, device=mu.device)
     z = mu + s[None, :, None] * (sigma[:, None] * u)[:, None, :]  # (k, n_steps, d)
-    was_training = generator.training
-    generator.eval()
-    try:
+    with eval_mode(generator):
         x = generator(z.reshape(k * n_steps, -1))  # (k * n_steps, d) -> (k * n_steps, C, H, W)
-    finally:
-        generator.train(was_training)
     return x.reshape(k, n_steps, *x.shape[1:])

@@ -10,8 +10,9 @@ import torch
 from torch import nn
 from torch.distributions import MultivariateNormal
 
-from .._validate import check_latent, check_positive_int
-from .codes import LatentCodes
+from .._validate import check_positive_int
+from ..nets import eval_mode
+from .codes import LatentCodes, code_matrix
 
 __all__ = ["fit_gaussian", "sample", "JITTER"]
 
@@ -25,7 +26,7 @@ def fit_gaussian(codes: LatentCodes | torch.Tensor, jitter: float = JITTER) -> M
     diagonal so that the Cholesky factor exists even when the codes span fewer than d directions.
     Book: {eq}`glo-gaussian-fit`.
     """
-    z = codes.weight.detach() if isinstance(codes, LatentCodes) else check_latent(codes, name="codes")
+    z = code_matrix(codes)
     if len(z) < 2:
         raise ValueError(f"fitting a Gaussian needs at least 2 codes, got {len(z)}")
     if not jitter >= 0:
@@ -46,9 +47,5 @@ def sample(generator: nn.Module, gaussian: MultivariateNormal, n: int) -> torch.
     check_positive_int(n, "n")
     if not isinstance(gaussian, MultivariateNormal):
         raise TypeError(f"gaussian must be a torch MultivariateNormal (from fit_gaussian), got {type(gaussian).__name__}")
-    was_training = generator.training
-    generator.eval()
-    try:
+    with eval_mode(generator):
         return generator(gaussian.sample((n,)))  # (n, d) -> (n, C, H, W)
-    finally:
-        generator.train(was_training)

@@ -67,14 +67,13 @@ from ..checkpoint import capture, load_checkpoint, restore, save_checkpoint
 from ..data import ImageDataset, batches
 from ..guard import check_bounded, check_finite
 from ..progress import progress
-from .codes import LatentCodes
+from .codes import INITS, LatentCodes
 from .pyramid import LOSSES, glo_loss
 
 __all__ = ["train_glo"]
 
 Z_REDUCTIONS = ("image", "batch")
 OPTIMIZERS = ("sgd", "momentum", "adam")
-INITS = ("gaussian", "pca")
 
 
 def _theta_optimizer(params, kind: str, lr_g: float) -> torch.optim.Optimizer:

@@ -25,6 +25,7 @@ from .._validate import check_images
 from ..budgets import get_budget
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import ImageDataset, batches, data_dirs, load_dataset
+from ..nets import eval_mode
 
 __all__ = ["DigitClassifier", "train_classifier", "classifier_accuracy", "load_classifier", "class_histogram"]
 
@@ -60,11 +61,9 @@ class DigitClassifier(nn.Module):
 
     def _apply_in_batches(self, fn, images: torch.Tensor, batch_size: int) -> torch.Tensor:
         check_images(images, "images", channels=1, size=32)
-        was_training, device = self.training, next(self.parameters()).device
-        self.eval()
-        out = torch.cat([fn(chunk.to(device)).cpu() for chunk in images.split(batch_size)])
-        self.train(was_training)
-        return out
+        device = next(self.parameters()).device
+        with eval_mode(self):
+            return torch.cat([fn(chunk.to(device)).cpu() for chunk in images.split(batch_size)])
 
 
 def train_classifier(train_set: ImageDataset, epochs: int = 2, batch_size: int = 128, lr: float = 4e-3,

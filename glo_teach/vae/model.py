@@ -53,7 +53,7 @@ class VAE(nn.Module):
     def decode_preactivation(self, z: torch.Tensor) -> torch.Tensor:
         """The generator's pre-tanh activation a(z), (N, d) -> (N, C, s, s)."""
         check_latent(z, self.latent_dim)
-        return self.decoder.net[:-1](z[:, :, None, None])  # (N, d) -> (N, d, 1, 1) -> (N, C, s, s)
+        return self.decoder.preactivation(z)  # (N, d) -> (N, C, s, s)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """The image g(z) = tanh(a(z)) in [-1, 1]: the Gaussian mean, and the Bernoulli mean mapped to [-1, 1]."""
