@@ -185,7 +185,9 @@ def run_table1(dataset: str = "mnist", budget: Budget | str | None = None, out: 
     train_idx = evenly_spaced(len(train), budget.table1_recon)  # the training images that are scored
     images = {"train": train.images[train_idx], "test": test.images}
     glo_train_codes = models["codes"].weight.detach()[train_idx.to(models["codes"].weight.device)]
+    names = CLASS_NAMES.get(dataset, ())  # test pSNR per class (MSE codes) where the data set has labels
     scores: dict[tuple[str, str, str], float] = {}
+    per_class: dict[str, list[float]] = {}
     found: dict[tuple[str, str], dict[str, torch.Tensor]] = {}
     for codes in ("mse", "lap1"):
         for split, x in images.items():
@@ -193,7 +195,10 @@ def run_table1(dataset: str = "mnist", budget: Budget | str | None = None, out: 
                             budget.invert_steps, device, seed)
             found[codes, split] = z
             for method, z_m in z.items():
-                scores[method, codes, split] = psnr(x, _decode(models, method, z_m).cpu())
+                x_hat = _decode(models, method, z_m).cpu()
+                scores[method, codes, split] = psnr(x, x_hat)
+                if names and (codes, split) == ("mse", "test"):
+                    per_class[method] = psnr_per_class(x, x_hat, test.labels, len(names)).tolist()
     seconds["find codes"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -207,13 +212,9 @@ def run_table1(dataset: str = "mnist", budget: Budget | str | None = None, out: 
     rows = [{"method": m, "codes": c, "train": scores[m, c, "train"], "test": scores[m, c, "test"],
              "paper_train": paper.get((m, c), (math.nan, math.nan))[0],
              "paper_test": paper.get((m, c), (math.nan, math.nan))[1]} for m, c in ROWS]
+    class_counts = torch.bincount(test.labels, minlength=len(names)).tolist() if names else []
     result = Table1Result(dataset, budget.name, d, rows, sanity, seconds, len(train),
-                          (len(images["train"]), len(images["test"])), above, samples=samples)
-    if dataset in CLASS_NAMES:
-        names = CLASS_NAMES[dataset]
-        result.class_names, result.class_counts = names, torch.bincount(test.labels, minlength=len(names)).tolist()
-        result.per_class = {m: psnr_per_class(test.images, _decode(models, m, z_m).cpu(), test.labels, len(names)).tolist()
-                            for m, z_m in found["mse", "test"].items()}
+                          (len(images["train"]), len(images["test"])), above, per_class, class_counts, names, samples)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
