@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from glo_teach import DCGANDiscriminator, DCGANGenerator
-from glo_teach.nets import eval_mode
+from glo_teach.guard import DivergenceError, check_bounded
+from glo_teach.nets import conv_transpose_s2_as_matmul, eval_mode
 
 
 @pytest.mark.parametrize("size", [32, 64, 128])
@@ -93,3 +94,60 @@ def test_eval_mode_restores_each_mode_even_after_an_error():
         with eval_mode(g):
             raise RuntimeError("boom")
     assert g.training
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("c_in,c_out,s", [(8, 1, 4), (6, 3, 8), (5, 7, 3)])
+def test_last_layer_as_matmul_equals_the_transposed_convolution(channels_last, c_in, c_out, s):
+    """conv_transpose_s2_as_matmul (matmul + fold) against F.conv_transpose2d(stride 2, padding 1),
+    the oracle: same output and same gradients for x and the weight, in float32 and either layout."""
+    torch.manual_seed(0)
+    x = torch.randn(4, c_in, s, s)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    x.requires_grad_(True)
+    w = torch.randn(c_in, c_out, 4, 4, requires_grad=True)
+    y, y_ref = conv_transpose_s2_as_matmul(x, w), nn.functional.conv_transpose2d(x, w, stride=2, padding=1)
+    assert y.shape == (4, c_out, 2 * s, 2 * s)
+    torch.testing.assert_close(y, y_ref, rtol=1e-5, atol=1e-5)
+    v = torch.randn_like(y_ref)
+    grads = torch.autograd.grad((y * v).sum(), [x, w])
+    grads_ref = torch.autograd.grad((y_ref * v).sum(), [x, w])
+    for a, b in zip(grads, grads_ref):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("size,channels", [(32, 1), (64, 3)])
+def test_fast_generator_equals_its_plain_layers_for_every_parameter(size, channels):
+    """g(z) (first layer as a matmul, last as matmul + fold) against g.net run layer by layer as
+    nn.Modules (the oracle), in float32 and channels_last as train_glo runs it: images and the
+    gradients of z and of every parameter agree; the state_dict keys are the plain Sequential's."""
+    torch.manual_seed(0)
+    g = DCGANGenerator(latent_dim=6, channels=channels, size=size, width=8).to(memory_format=torch.channels_last)
+    assert list(g.state_dict()) == ["net." + k for k in g.net.state_dict()]
+    z = torch.randn(5, 6, requires_grad=True)
+    x, x_ref = g(z), g.net(z[:, :, None, None])
+    torch.testing.assert_close(x, x_ref, rtol=1e-5, atol=1e-6)
+    v = torch.randn_like(x)
+    params = [z, *g.parameters()]
+    for a, b in zip(torch.autograd.grad((x * v).sum(), params), torch.autograd.grad((x_ref * v).sum(), params)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4 * b.abs().max().item())  # float32 via BatchNorm
+
+
+def test_check_bounded_agrees_with_max_abs_and_names_the_offender():
+    """The one-pass guard (aminmax, one .item()) against the oracle max |t| = t.abs().max(): it passes
+    exactly when every tensor is within the limit, and names the first tensor that is not."""
+    torch.manual_seed(0)
+    ok = [("a", torch.randn(50)), ("empty", torch.ones(0)), ("b", torch.randn(3, 4))]
+    check_bounded(0, ok, max_abs=max(t.abs().max().item() for _, t in ok if t.numel()))
+    cases = {"big negative": -2e4, "+inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
+    for label, bad in cases.items():
+        t = torch.randn(10)
+        t[7] = bad
+        with pytest.raises(DivergenceError, match=r"^bad reached \|value\| = "):
+            check_bounded(3, [*ok, ("bad", t), ("later", torch.full((2,), 1e9))])
+    t = torch.tensor([1e5, float("nan")])  # NaN next to a large value: still caught
+    with pytest.raises(DivergenceError, match="x reached"):
+        check_bounded(0, [("x", t)])
+    with pytest.raises(DivergenceError, match=r"reached \|value\| = 3 at step 1 \(limit 2\)"):
+        check_bounded(1, [("y", torch.tensor([-3.0, 1.0]))], max_abs=2.0)

@@ -167,8 +167,7 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
             # z.grad is (1/B) grad_{z_i} l_i; "image" undoes the 1/B (each z_i minimises its own l_i)
             grad_z = z.grad * len(idx) if z_reduction == "image" else z.grad
             z_new = codes.sgd_step(idx, grad_z, lr_z)
-            theta_max = torch.stack([torch.linalg.vector_norm(p.detach(), float("inf")) for p in params])  # max |theta|
-            check_bounded(step, [("generator parameters", theta_max),
+            check_bounded(step, [*(("generator parameters", p) for p in params),
                                  ("codes", z_new)], f"lr_g={lr_g:g}, lr_z={lr_z:g}")
             history["loss"].append(value)
             step += 1
