@@ -130,3 +130,67 @@ def test_train_cyclegan_validates():
         train_cyclegan(*_nets(0), X, X, steps=2, lr=float("nan"), device="cpu")
     with pytest.raises(ValueError):
         train_cyclegan(*_nets(0), X, X, steps=2, batch_size=16, device="cpu")  # fewer images than a batch
+
+
+def test_adversarial_term_is_the_papers_plain_mse():
+    """eq. cyclegan-objective: G's adversarial term is Zhu et al.'s E (D(G(x)) - 1)^2, i.e. torch's
+    nn.MSELoss against target 1 (their code), twice Mao et al.'s 1/2 mean (D - 1)^2 (eq. lsgan-loss)."""
+    from glo_teach.gan.cyclegan import cyclegan_adversarial_loss
+    from glo_teach.gan.losses import lsgan_generator_loss
+    scores = torch.randn(64, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    oracle = nn.MSELoss()(scores, torch.ones_like(scores))
+    assert abs(cyclegan_adversarial_loss(scores).item() - oracle.item()) < 1e-12
+    assert abs(cyclegan_adversarial_loss(scores).item() - 2 * lsgan_generator_loss(scores).item()) < 1e-12
+
+
+class _Scale(nn.Module):
+    """t -> a t exactly. The parameter w enters as w - w.detach() (value 0, gradient 1): Adam may move w,
+    the map never changes, so every step of train_cyclegan sees the same networks."""
+
+    def __init__(self, a):
+        super().__init__()
+        self.a, self.w = a, nn.Parameter(torch.zeros(()))
+
+    def forward(self, t):
+        return self.a * t + (self.w - self.w.detach())
+
+
+class _ConstScore(nn.Module):
+    """A patch discriminator that scores every image s on each of 4 patches, (N, ...) -> (N, 4)."""
+
+    def __init__(self, s):
+        super().__init__()
+        self.s, self.w = s, nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return torch.full((len(x), 4), self.s) + (self.w - self.w.detach())
+
+
+def _signs(n, value, seed):
+    """n images whose pixels are +-value (random signs): mean|x| = value exactly, whatever the batch."""
+    g = torch.Generator().manual_seed(seed)
+    return ImageDataset(value * (torch.randint(0, 2, (n, 1, 32, 32), generator=g) * 2 - 1).float())
+
+
+def test_generator_loss_hand_computed_adversarial_cycle_and_identity_terms():
+    """train_cyclegan's L_G (eq. cyclegan-objective) on maps with known values: G(t) = a t, F(t) = b t, D_Y = s_y,
+    D_X = s_x, |x| = 0.2, |y| = 0.9 on every pixel:
+      adversarial  (s_y - 1)^2 + (s_x - 1)^2                     (no 1/2: Zhu et al.'s plain MSE)
+      cycle        |ab - 1| (0.2 + 0.9)                          (times cycle_weight)
+      identity     |a - 1| 0.9 + |b - 1| 0.2                     (G fed y, F fed x; times identity_weight)
+    and L_D = 1/2 [(s_y - 1)^2 + s_y^2] + 1/2 [(s_x - 1)^2 + s_x^2]. With the 1/2 on the G term, the
+    identity loss on the wrong domain (|a - 1| 0.2 + |b - 1| 0.9) or cycle_weight ignored the number differs."""
+    a, b, s_y, s_x, lam_cyc, lam_id = 0.5, 3.0, 0.25, -0.5, 3.0, 0.7
+    X, Y = _signs(16, 0.2, 0), _signs(16, 0.9, 1)
+    h = train_cyclegan(_Scale(a), _Scale(b), _ConstScore(s_x), _ConstScore(s_y), X, Y, steps=2, batch_size=8,
+                       cycle_weight=lam_cyc, identity_weight=lam_id, device="cpu")
+    adv = (s_y - 1) ** 2 + (s_x - 1) ** 2
+    cyc = abs(a * b - 1) * (0.2 + 0.9)
+    idt = abs(a - 1) * 0.9 + abs(b - 1) * 0.2
+    for g_loss, c_loss, d_loss in zip(h["g_loss"], h["cycle_loss"], h["d_loss"]):
+        assert abs(c_loss - cyc) < 1e-6
+        assert abs(g_loss - (adv + lam_cyc * cyc + lam_id * idt)) < 1e-5, g_loss
+        assert abs(d_loss - (0.5 * ((s_y - 1) ** 2 + s_y ** 2) + 0.5 * ((s_x - 1) ** 2 + s_x ** 2))) < 1e-6
+    with pytest.raises(ValueError, match="cycle_weight"):
+        train_cyclegan(_Scale(a), _Scale(b), _ConstScore(s_x), _ConstScore(s_y), X, Y, steps=1, batch_size=8,
+                       cycle_weight=-1.0, device="cpu")

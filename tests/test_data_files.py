@@ -102,3 +102,30 @@ def test_search_order_prefers_glo_teach_data(isolated_data, monkeypatch, tmp_pat
     assert fetch("toyset", "file.bin", PAYLOAD_MD5) == isolated_data / "toyset" / "file.bin"
     assert files.data_dirs()[0] == isolated_data
     assert files.data_dirs()[-1] == tmp_path / "home" / ".cache" / "glo_teach"
+
+
+def test_checkout_data_dir_only_for_a_source_checkout(tmp_path):
+    """A repository checkout (pyproject.toml next to glo_teach/) has a data/ folder to search; an installed
+    package's parent (site-packages) does not, whatever else it holds."""
+    site = tmp_path / "site-packages"
+    (site / "glo_teach").mkdir(parents=True)
+    (site / "data").mkdir()  # some other distribution's data/: still not ours
+    assert files.checkout_data_dir(site) is None
+    repo = tmp_path / "repo"
+    (repo / "glo_teach").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text("[project]\nname = 'glo-teach'\n")
+    assert files.checkout_data_dir(repo) == repo / "data"
+    assert files.checkout_data_dir(Path(files.__file__).resolve().parents[2]) == REPO_MNIST.parent  # this checkout
+
+
+def test_installed_package_error_lists_only_real_places(isolated_data, monkeypatch, tmp_path):
+    """Installed (no checkout, REPO_DATA = None): the search path and the error list exactly $GLO_TEACH_DATA and
+    the cache, in that order, and nothing under site-packages."""
+    monkeypatch.setattr(files, "REPO_DATA", None)
+    monkeypatch.setattr(files, "_reachable", lambda url: False)
+    cache = tmp_path / "home" / ".cache" / "glo_teach"
+    assert files.data_dirs() == [isolated_data, cache]
+    with pytest.raises(DataNotFoundError) as err:
+        fetch("toyset", "file.bin", PAYLOAD_MD5, ["http://example.invalid/file.bin"])
+    listed = [line.strip() for line in str(err.value).splitlines() if line.startswith("  /")]
+    assert listed == [str(isolated_data / "toyset" / "file.bin"), str(cache / "toyset" / "file.bin")]

@@ -64,6 +64,21 @@ def test_frechet_general_is_symmetric_and_positive():
     assert abs(d_t - d12) < 1e-10
 
 
+def test_frechet_of_identical_gaussians_is_exactly_zero():
+    """eq. fid-frechet: d^2(N(mu, S), N(mu, S)) = 0. A rank-deficient 64-D covariance (40 samples) makes the
+    traces cancel to about -3e-5 in float64 (Tr S + Tr S - 2 sum sqrt(lambda(S^1/2 S S^1/2)), computed here the
+    same way as the oracle of the round-off); the distance is clamped to exactly 0, and stays >= 0 nearby."""
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(40, 64)) * rng.uniform(0.1, 10, size=64)
+    mu, s = f.mean(0), np.cov(f, rowvar=False)
+    w, v = np.linalg.eigh(s)
+    root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    unclamped = 2 * np.trace(s) - 2 * np.sqrt(np.clip(np.linalg.eigvalsh(root @ s @ root), 0, None)).sum()
+    assert unclamped < 0  # the round-off the clamp exists for
+    assert frechet_distance(mu, s, mu, s) == 0.0
+    assert frechet_distance(mu + 1e-3, s, mu, s) >= 0.0
+
+
 def test_gaussian_stats_matches_numpy():
     """(mu, Sigma) = sample mean and unbiased covariance (np.cov)."""
     f = torch.randn(50, 3, generator=torch.Generator().manual_seed(0))

@@ -246,3 +246,47 @@ def test_toy_nets_shapes_and_validation():
         G(torch.randn(5, 2))
     with pytest.raises(ValueError):
         D(torch.randn(5, 2))
+
+
+class _Zero(nn.Module):
+    """G(z) = 0 in R^2 exactly; w enters as w - w.detach() (value 0, gradient 1) so Adam has a parameter."""
+
+    latent_dim = 2
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(()))
+
+    def forward(self, z):
+        return torch.zeros(len(z), 2) + (self.w - self.w.detach())
+
+
+class _RecordingD(MLPDiscriminator):
+    """Records every input batch D sees, in call order: per step real, fake (D step), then fake (G step)."""
+
+    def __init__(self):
+        super().__init__(hidden=8)
+        self.inputs = []
+
+    def forward(self, x):
+        self.inputs.append(x.detach().clone())
+        return super().forward(x)
+
+
+def test_instance_noise_reaches_both_real_and_fake_inputs_with_the_schedule():
+    """eq. instance-noise: D sees x + sigma_t n for real AND generated x, in the D step and in the G step, with
+    sigma_t of eq. instance-noise-schedule (linear: sigma0 (1 - t/T)). Real data and G(z) are exactly 0, so each
+    input D sees is pure noise: its std must be sigma_t (5 standard errors, 2 x 4096 values), independently
+    drawn for the real and the fake batch. Noise on the fakes only would leave the real inputs at 0."""
+    sigma0, steps, batch = 0.5, 4, 4096
+    D = _RecordingD()
+    train_gan(_Zero(), D, lambda n: torch.zeros(n, 2), steps=steps, batch_size=batch, instance_noise=sigma0,
+              noise_schedule="linear", device="cpu")
+    assert len(D.inputs) == 3 * steps
+    se = 5 / math.sqrt(2 * 2 * batch)  # relative standard error of a sample std, 5 of them
+    for t in range(steps):
+        sigma_t = sigma0 * (1 - t / steps)
+        real, fake_d, fake_g = D.inputs[3 * t: 3 * t + 3]
+        for x in (real, fake_d, fake_g):
+            assert abs(x.std().item() / sigma_t - 1) < se, (t, x.std().item(), sigma_t)
+        assert not torch.equal(real, fake_d)  # fresh noise for each batch

@@ -222,3 +222,47 @@ def test_train_gan_latent_optimisation_bad_keys():
         train_gan(G, D, RING.sample, steps=1, latent_optimisation=dict(lr=1.0), device="cpu")
     with pytest.raises(ValueError, match="prior"):
         train_gan(G, D, RING.sample, steps=1, prior="laplace", device="cpu")
+
+
+def test_train_gan_adds_rz_to_the_discriminator_loss_with_a_plus_sign():
+    """eq. logan-rz: D's first update minimises L_D' = L_D + w R_z, not L_D - w R_z nor L_D alone. Oracle: the
+    same z (the seeded global RNG; constant real data draws nothing), L_D' differentiated by autograd
+    through latent_optimise, and Adam's first step, theta_1 = theta_0 - lr g / (|g| + eps) per coordinate
+    (only signs of g matter). Settings where the three candidate gradients differ in sign: w = 100 makes
+    R_z dominate (the wrong sign moves every coordinate the other way), and real data x = (3, 3) makes
+    L_D's own gradient disagree with R_z's in the first coordinate (R_z dropped is caught too)."""
+    from glo_teach.gan.losses import discriminator_loss
+    from glo_teach.seed import seed_everything
+    W0 = torch.tensor([[0.8, -0.3, 0.5], [0.2, 0.9, -0.4]])  # G(z) = W z, (3,) -> (2,)
+    v0 = torch.tensor([[0.6, -1.1]])  # D(x) = v . x, a logit
+    lr, w, seed, batch = 1e-2, 100.0, 5, 16
+    lo = dict(method="gd", alpha=0.4, steps=1)
+    G, D = _Linear(W0), _Linear(v0, score=True)
+    real = torch.tensor([3.0, 3.0])
+    train_gan(G, D, lambda n: real.expand(n, 2), loss="nonsaturating", steps=1, batch_size=batch, lr_d=lr,
+              latent_dim=3, prior="normal", latent_optimisation=dict(lo, rz_weight=w), device="cpu", seed=seed)
+
+    seed_everything(seed)
+    z = sample_prior(batch, 3, "normal")  # the z of the loop's single critic step
+    Go, Do = _Linear(W0), _Linear(v0, score=True)
+    z_new, dz = latent_optimise(z, Go, Do, prior="normal", **lo)
+    l_d = discriminator_loss(Do(real.expand(batch, 2)), Do(Go(z_new)))
+    steps = {}
+    for sign in (+1, 0, -1):
+        (g,) = torch.autograd.grad(l_d + sign * w * latent_regulariser(dz), Do.weight, retain_graph=True)
+        steps[sign] = v0 - lr * g / (g.abs() + 1e-8)  # Adam's first step, bias-corrected
+    assert (steps[+1] - steps[-1]).abs().min().item() > 1.9 * lr  # the two signs move every coordinate apart
+    assert (steps[+1] - steps[0]).abs().max().item() > 1.9 * lr  # and R_z changes the step's direction
+    assert torch.allclose(D.weight.detach(), steps[+1], atol=1e-6, rtol=0), (D.weight, steps[+1])
+
+
+def test_train_gan_refuses_rz_weight_without_create_graph():
+    """With create_graph=False dz is a constant, so rz_weight * R_z would add no gradient to D: refuse it,
+    saying which setting to change; rz_weight = 0 with create_graph=False is fine."""
+    G, D = MLPGenerator(hidden=8), MLPDiscriminator(hidden=8)
+    with pytest.raises(ValueError, match="rz_weight=1.0 needs create_graph=True"):
+        train_gan(G, D, RING.sample, steps=1, batch_size=8, device="cpu",
+                  latent_optimisation=dict(create_graph=False, rz_weight=1.0))
+    h = train_gan(G, D, RING.sample, steps=1, batch_size=8, device="cpu",
+                  latent_optimisation=dict(create_graph=False, rz_weight=0.0))
+    assert h["rz"][0] > 0  # R_z is still measured and logged

@@ -37,6 +37,7 @@ def test_identical_images_are_capped():
     y = x.clone()
     y[1] += 0.1
     per = psnr_per_image(x, y)
+    assert PSNR_CAP_DB == 100.0  # the documented cap (module docstring, eq. psnr)
     assert per[0].item() == PSNR_CAP_DB and per[2].item() == PSNR_CAP_DB
     assert abs(per[1].item() - 10 * math.log10(4 / 0.01)) < 1e-5
     assert math.isinf(psnr(x, x, max_db=float("inf")))

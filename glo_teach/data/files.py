@@ -1,7 +1,8 @@
 """Finding, verifying and downloading data files.
 
-Search order for ``<dataset>/<file>``: ``$GLO_TEACH_DATA``, the repository's ``data/``, then
-``~/.cache/glo_teach``. Every file is checked against its published MD5 on every read. When a
+Search order for ``<dataset>/<file>``: ``$GLO_TEACH_DATA``, the repository's ``data/`` (only when the
+package runs from a source checkout, i.e. next to ``pyproject.toml``; an installed package has no
+such folder), then ``~/.cache/glo_teach``. A missing file's error lists exactly these places. Every file is checked against its published MD5 on every read. When a
 file is missing and a network exists it is downloaded to the first cache directory: written to
 a temporary file, verified, then renamed, so a partial or corrupted download never remains.
 """
@@ -19,7 +20,17 @@ from urllib.parse import urlparse
 
 __all__ = ["DataNotFoundError", "ChecksumError", "data_dirs", "md5sum", "fetch"]
 
-REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def checkout_data_dir(root: Path) -> Path | None:
+    """``root/data`` if ``root`` is a glo-teach source checkout (holds pyproject.toml and glo_teach/), else None.
+
+    For a non-editable install ``root`` is site-packages, whose ``data/`` is nobody's data folder.
+    """
+    return root / "data" if (root / "pyproject.toml").is_file() and (root / "glo_teach").is_dir() else None
+
+
+REPO_DATA = checkout_data_dir(Path(__file__).resolve().parents[2])  # None for an installed package
 CONNECT_TIMEOUT_S = 2.0  # offline, the error must come within seconds
 
 
@@ -32,11 +43,12 @@ class ChecksumError(OSError):
 
 
 def data_dirs() -> list[Path]:
-    """Directories searched for data, in order."""
+    """Directories searched for data, in order: $GLO_TEACH_DATA (if set), a checkout's data/ (if any), the cache."""
     dirs = []
     if os.environ.get("GLO_TEACH_DATA"):
         dirs.append(Path(os.environ["GLO_TEACH_DATA"]).expanduser())
-    dirs.append(REPO_DATA)
+    if REPO_DATA is not None:
+        dirs.append(REPO_DATA)
     dirs.append(Path("~/.cache/glo_teach").expanduser())
     return dirs
 

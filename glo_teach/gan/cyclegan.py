@@ -3,12 +3,20 @@
 Two generators G: X -> Y and F: Y -> X, two discriminators D_Y (is it a real y?) and D_X. With
 unpaired data nothing ties G(x) to *its* x; cycle consistency does: x -> y_hat = G(x) ->
 x_hat = F(y_hat) should return to x, and y -> F(y) -> G(F(y)) to y. The objective (both players
-minimise their part; LSGAN losses as in the paper):
+minimise their part; least-squares GAN losses as in the paper, Sec. 4 "Training details"):
 
-    L_D = L_lsgan^D(D_Y(y), D_Y(G(x))) + L_lsgan^D(D_X(x), D_X(F(y)))
-    L_G = L_lsgan^G(D_Y(G(x))) + L_lsgan^G(D_X(F(y)))
+    L_D = 1/2 [mean (D_Y(y) - 1)^2 + mean D_Y(G(x))^2] + 1/2 [mean (D_X(x) - 1)^2 + mean D_X(F(y))^2]
+    L_G = mean (D_Y(G(x)) - 1)^2 + mean (D_X(F(y)) - 1)^2                    (no 1/2: see below)
           + lambda_cyc (mean|F(G(x)) - x| + mean|G(F(y)) - y|)
           + lambda_id (mean|G(y) - y| + mean|F(x) - x|)          (optional identity loss)
+
+Zhu et al. (Sec. 4 and Appendix 7.1) train G on E (D(G(x)) - 1)^2 and D on E (D(y) - 1)^2 +
+E D(G(x))^2 divided by 2 ("which slows down the rate at which D learns"); their code uses a plain ``nn.MSELoss`` for both and halves
+only D's. So D's loss is :func:`~glo_teach.gan.losses.lsgan_discriminator_loss` (which carries the
+1/2), and G's adversarial term is :func:`cyclegan_adversarial_loss` = 2 x
+:func:`~glo_teach.gan.losses.lsgan_generator_loss` (Mao et al.'s 1/2 removed): with the 1/2,
+lambda_cyc = 10 would weigh the cycle loss like 20 does in the paper. The identity loss compares
+each generator with images of its *output* domain (G: X -> Y is fed y, F: Y -> X is fed x).
 
 Domain Y is a deterministic transform T of MNIST (:func:`domain_transform`: colour inversion,
 transposition or a quarter turn), and the two domains are built from *disjoint* halves of the
@@ -18,6 +26,7 @@ T(x) is known, and :func:`translation_error` measures mean|G(x) - T(x)| instead 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -36,7 +45,8 @@ from .losses import lsgan_discriminator_loss, lsgan_generator_loss
 from .train import RealBatches
 
 __all__ = ["TRANSFORMS", "domain_transform", "make_domains", "CycleGenerator", "PatchDiscriminator",
-           "cycle_consistency_loss", "translation_error", "train_cyclegan"]
+           "cycle_consistency_loss", "cyclegan_adversarial_loss", "identity_loss", "translation_error",
+           "train_cyclegan"]
 
 TRANSFORMS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "invert": lambda x: -x,  # colour inversion in [-1, 1]: white digit on black -> black on white
@@ -123,6 +133,27 @@ def cycle_consistency_loss(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor
     return (x_rec - x).abs().mean()
 
 
+def cyclegan_adversarial_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """A generator's adversarial term in CycleGAN: L_GAN^G = mean_j (D(G(x_j)) - 1)^2, no factor 1/2.
+
+    Zhu et al. (2017), Sec. 4 and their code (``nn.MSELoss`` against target 1): twice Mao et al.'s
+    :func:`~glo_teach.gan.losses.lsgan_generator_loss` (1/2 mean (D(G(z)) - c)^2, c = 1), so that
+    lambda_cyc = 10 weighs the cycle loss against it as in the paper. ``fake_scores``: (N,) or
+    (N, 1), one score per patch. Book: {eq}`cyclegan-objective`
+    """
+    return 2 * lsgan_generator_loss(fake_scores)
+
+
+def identity_loss(G: nn.Module, F: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """L_id = mean|G(y) - y| + mean|F(x) - x|: each generator fed an image of its *output* domain.
+
+    G: X -> Y should leave a real y unchanged, F: Y -> X a real x (Zhu et al. 2017, Sec. 5.2,
+    ``idt_A = G_A(real_B)`` in their code); x from domain X, y from domain Y, same shapes as the
+    networks take. Book: {eq}`cyclegan-objective`
+    """
+    return cycle_consistency_loss(y, G(y)) + cycle_consistency_loss(x, F(x))
+
+
 @torch.no_grad()
 def translation_error(generator: nn.Module, x: torch.Tensor, y_true: torch.Tensor, batch_size: int = 500) -> float:
     """mean_i mean_pixels |G(x_i) - y_i|, the distance of translations from the known right answers.
@@ -149,8 +180,12 @@ def train_cyclegan(G: nn.Module, F: nn.Module, D_x: nn.Module, D_y: nn.Module, d
                    log_every: int = 1) -> dict[str, list]:
     """Train G: X -> Y, F: Y -> X against D_Y, D_X for ``steps`` steps (in place).
 
-    Each step is one discriminator step on L_D, then one generator step on L_G (the module
-    docstring; Book: {eq}`cyclegan-objective`), both with Adam(lr, betas). Checkpointing,
+    Each step is one discriminator step on L_D, then one generator step on
+
+        L_G = cyclegan_adversarial_loss(D_Y(G(x))) + cyclegan_adversarial_loss(D_X(F(y)))
+              + cycle_weight * L_cyc + identity_weight * identity_loss(G, F, x, y)
+
+    (the module docstring; Book: {eq}`cyclegan-objective`), both with Adam(lr, betas). Checkpointing,
     exact resume and the divergence guard work as in :func:`~glo_teach.gan.train.train_gan`.
     Returns the history: ``step``, ``d_loss``, ``g_loss`` (total), ``cycle_loss`` (the two
     cycle terms, unweighted) and ``time``, every ``log_every`` steps.
@@ -162,6 +197,9 @@ def train_cyclegan(G: nn.Module, F: nn.Module, D_x: nn.Module, D_y: nn.Module, d
                     (log_every, "log_every")):
         check_positive_int(v, name)
     check_positive_number(lr, "lr")
+    for v, name in ((cycle_weight, "cycle_weight"), (identity_weight, "identity_weight")):
+        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
     device = torch.device(device) if device is not None else default_device()
     nets = {"G": G, "F": F, "D_x": D_x, "D_y": D_y}
     for net in nets.values():
@@ -197,11 +235,11 @@ def train_cyclegan(G: nn.Module, F: nn.Module, D_x: nn.Module, D_y: nn.Module, d
 
         # --- generators: fool both discriminators and close both cycles ---
         y_fake, x_fake = G(x), F(y)  # x -> y_hat, y -> x_hat
-        loss_adv = lsgan_generator_loss(D_y(y_fake).reshape(-1)) + lsgan_generator_loss(D_x(x_fake).reshape(-1))
+        loss_adv = cyclegan_adversarial_loss(D_y(y_fake).reshape(-1)) + cyclegan_adversarial_loss(D_x(x_fake).reshape(-1))
         loss_cyc = cycle_consistency_loss(x, F(y_fake)) + cycle_consistency_loss(y, G(x_fake))
         loss_g = loss_adv + cycle_weight * loss_cyc
-        if identity_weight > 0:
-            loss_g = loss_g + identity_weight * ((G(y) - y).abs().mean() + (F(x) - x).abs().mean())
+        if identity_weight > 0:  # G meets a real y, F a real x: both should pass them through unchanged
+            loss_g = loss_g + identity_weight * identity_loss(G, F, x, y)
         check_finite(step, hint, loss_g=loss_g)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()

@@ -143,8 +143,11 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset
     a dict of keyword arguments of :func:`~glo_teach.gan.latent_opt.latent_optimise` (``steps``,
     ``method``, ``alpha``, ``beta``, ``fraction``, ``create_graph``) plus ``rz_weight`` (default 0):
     each z of the D and G steps becomes z' = latent_optimise(z, G, D, prior=prior, ...) (computed
-    with the D that is being trained, without instance noise) and L_D gains rz_weight * R_z,
-    Book: {eq}`logan-rz`. The history then also records ``rz`` (R_z of the last critic step).
+    with the D that is being trained, without instance noise) and L_D gains + rz_weight * R_z,
+    R_z = mean_i ||dz_i||^2 (a penalty D minimises: it keeps the latent step small), Book: {eq}`logan-rz`.
+    R_z reaches D's parameters only through the graph of dz, so ``rz_weight > 0`` with
+    ``create_graph=False`` raises ValueError. The history then also records ``rz`` (R_z of the last
+    critic step).
     """
     if loss not in TRAIN_LOSSES:
         raise ValueError(f"loss must be one of {sorted(TRAIN_LOSSES)}, got {loss!r}")
@@ -174,6 +177,11 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset
         rz_weight = lo.pop("rz_weight", 0.0)
         if not (isinstance(rz_weight, (int, float)) and math.isfinite(rz_weight) and rz_weight >= 0):
             raise ValueError(f"rz_weight must be a finite number >= 0, got {rz_weight!r}")
+        if rz_weight > 0 and not lo.get("create_graph", True):
+            # without the graph of g, dz is a constant: R_z would add nothing to D's gradient, silently
+            raise ValueError(f"rz_weight={rz_weight!r} needs create_graph=True: with create_graph=False "
+                             "dz is a constant, so rz_weight * R_z adds no gradient to D; set rz_weight=0 "
+                             "or create_graph=True")
     device = torch.device(device) if device is not None else default_device()
     d_loss_fn, g_loss_fn = GAN_LOSSES[TRAIN_LOSSES[loss]]
     G, D = generator, discriminator

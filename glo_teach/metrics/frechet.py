@@ -51,7 +51,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     (``numpy.linalg.eigh``). Unlike a general matrix square root this stays exact for singular
     covariances (fewer samples than dimensions, dead ReLU features). In 1-D the result is
     (mu1 - mu2)^2 + (s1 - s2)^2, the squared W2 distance between two normals.
-    Book: {eq}`fid-frechet`
+
+    d^2 >= 0 in exact arithmetic, but for equal inputs the three traces cancel to a round-off of either
+    sign (-3.5e-7 for classifier features of the same images); the result is clamped at 0, so
+    identical inputs give exactly 0.0 and never a negative "distance". Book: {eq}`fid-frechet`
     """
     mu1, mu2 = _as_array(mu1, "mu1").reshape(-1), _as_array(mu2, "mu2").reshape(-1)
     sigma1, sigma2 = np.atleast_2d(_as_array(sigma1, "sigma1")), np.atleast_2d(_as_array(sigma2, "sigma2"))
@@ -63,7 +66,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     m = root1 @ sigma2 @ root1  # (d, d), symmetric PSD
     tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)).sum()
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_covmean)
+    d2 = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_covmean)
+    return max(d2, 0.0)  # round-off can make equal Gaussians a tiny negative number
 
 
 def classifier_frechet_distance(real_images: torch.Tensor, fake_images: torch.Tensor, classifier=None,
