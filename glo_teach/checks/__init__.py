@@ -20,10 +20,33 @@ from .gan import (check_gradient_penalty, check_js_divergence, check_kl_divergen
 from .glo import check_ball_projection, check_gaussian_blur, check_lap1, check_laplacian_pyramid, check_psnr
 from .vae import check_elbo, check_gaussian_kl, check_reparameterize
 
+# chapters 1-5 (E1)
+from .cycle import check_cycle_loss
+from .game import check_discriminator_loss
+from .lsgan import check_lsgan_discriminator_loss
+from .mixture import check_mixture_log_density
+from .modes import check_reverse_kl_counts
+from .noise import check_instance_noise_schedule
+from .wgan import check_wgan_critic_loss
+
+# chapters 6-11 (E2)
+from .gaussianity import check_mardia
+from .glo import check_pyramid_reconstruct
+from .latent import check_arithmetic, check_interpolate
+from .logan import check_latent_gd_step, check_latent_ngd_step
+from .sampling import check_fit_gaussian, check_gaussian_sampling
+from .sharpness import check_laplacian_variance
+
 __all__ = [
     "CheckResult",
     "check_optimal_discriminator", "check_kl_divergence", "check_js_divergence", "check_minimax_value",
     "check_nonsaturating_loss", "check_gradient_penalty", "check_power_iteration",
     "check_ball_projection", "check_gaussian_blur", "check_laplacian_pyramid", "check_lap1", "check_psnr",
     "check_gaussian_kl", "check_elbo", "check_reparameterize",
+    # chapters 1-5 (E1)
+    "check_mixture_log_density", "check_discriminator_loss", "check_reverse_kl_counts", "check_wgan_critic_loss",
+    "check_lsgan_discriminator_loss", "check_cycle_loss", "check_instance_noise_schedule",
+    # chapters 6-11 (E2)
+    "check_pyramid_reconstruct", "check_fit_gaussian", "check_gaussian_sampling", "check_interpolate",
+    "check_arithmetic", "check_latent_gd_step", "check_latent_ngd_step", "check_mardia", "check_laplacian_variance",
 ]

@@ -13,10 +13,11 @@ import torch
 import torch.nn.functional as F
 
 from ..glo.codes import project_to_ball, project_to_sphere
-from ..glo.pyramid import _expand, _reduce, blur, gaussian_kernel_1d, lap1_loss, lap1_weights, laplacian_pyramid
+from ..glo.pyramid import _expand, _reduce, blur, gaussian_kernel_1d, lap1_loss, lap1_weights, laplacian_pyramid, reconstruct
 from ._core import StudentError, call, compare, diagnose, student_check
 
-__all__ = ["check_ball_projection", "check_gaussian_blur", "check_laplacian_pyramid", "check_lap1", "check_psnr"]
+__all__ = ["check_ball_projection", "check_gaussian_blur", "check_laplacian_pyramid", "check_pyramid_reconstruct",
+           "check_lap1", "check_psnr"]
 
 F64 = torch.float64
 
@@ -102,6 +103,34 @@ def check_laplacian_pyramid(fn: Callable) -> str:
                      [gk - _expand(gn, None) / 4 for gk, gn in zip(gaussians, gaussians[1:])] + [gaussians[-1]])]
         compare([flat(out)], [flat(want)], [f"an input {shape} with {levels} levels"], [(h, [flat(w)]) for h, w in mistakes])
     return "matches the reference on 2 random inputs (3 and 4 levels)"
+
+
+@student_check
+def check_pyramid_reconstruct(fn: Callable) -> str:
+    """fn(pyramid) must invert :func:`glo_teach.glo.laplacian_pyramid`: G_{K-1} = L_{K-1}, then
+    G_k = L_k + EXPAND(G_{k+1}) from coarse to fine (EXPAND: insert zeros, blur, gain 4); returns G_0.
+    Book: {eq}`laplacian-pyramid`."""
+    g = torch.Generator().manual_seed(15)
+    cases = [(f"the {k}-level pyramid of images {s}", (laplacian_pyramid(torch.randn(s, generator=g, dtype=F64), k),))
+             for s, k in [((2, 1, 16, 16), 3), ((1, 3, 32, 32), 4)]]
+
+    def rebuild(pyr, up, start=None):
+        x = pyr[-1] if start is None else start(pyr[-1])
+        for detail in reversed(pyr[:-1]):
+            x = detail + up(x)
+        return x
+
+    return diagnose(fn, reconstruct, cases, [
+        ("EXPAND inserts zeros and blurs with gain 4; repeating pixels does not undo the pyramid's REDUCE",
+         lambda pyr: rebuild(pyr, lambda x: F.interpolate(x, scale_factor=2, mode="nearest"))),
+        ("EXPAND needs gain 4: inserting zeros leaves a quarter of the mass",
+         lambda pyr: rebuild(pyr, lambda x: _expand(x, None) / 4)),
+        ("the low-pass residual L_{K-1} is part of the image: start the reconstruction from it, not from zero",
+         lambda pyr: rebuild(pyr, lambda x: _expand(x, None), start=torch.zeros_like)),
+        ("you add the levels upsampled to full size; each level must be expanded once per level below it, "
+         "coarse to fine, G_k = L_k + EXPAND(G_{k+1})",
+         lambda pyr: sum(F.interpolate(lk, size=pyr[0].shape[2:], mode="bilinear", align_corners=False) for lk in pyr)),
+    ])
 
 
 def _lap1_variant(x: torch.Tensor, y: torch.Tensor, weights: list[float], level_fn: Callable) -> torch.Tensor:
