@@ -1,117 +1,237 @@
-"""GLO training speed: images/s and achieved GFLOP/s against this machine's fp32 matmul GFLOP/s.
+"""Training speed side by side: our GLO loop against the public GLO step, and every step against matmul.
 
-Two settings, the DCGAN generator and plain SGD as in the paper, timed through ``train_glo``
-itself (the library's loop, with its guard, projection and data slicing):
+1. GLO against the public code. ``bench/_reference_glo.py`` re-implements the public GLO step
+   (numpy codes copied into a leaf per batch, one SGD over [theta, z], MSE or a 3-level LapLoss
+   with the squared 5 x 5 Gaussian as a convolution and average-pool downsampling, numpy
+   projection). It and ``train_glo`` (the library's loop: guard, projection, data slicing) run
+   in the same process on the same in-memory images, alternating round by round; each keeps its
+   best round (other load only ever slows a run down) and the printed ratio is ours / reference:
 
-- 32 px: d = 32, 1 channel, batch 128, MSE;
-- 64 px: d = 100, 3 channels, batch 128, Lap1 (the public GLO's setting).
+   - 32 px: d = 32, 1 channel, batch 128, MSE;
+   - 64 px: d = 100, 3 channels, batch 128, Lap1 (the public GLO's setting; our 4 pyramid
+     levels are its 3 band-pass levels plus the low-pass residual).
 
-Each setting times three epochs of ``--steps`` batches and keeps the fastest. FLOPs of one
-training step are counted with ``torch.utils.flop_counter.FlopCounterMode``
-(matmuls and convolutions, forward and backward; elementwise work is not counted), so
-achieved GFLOP/s = FLOPs per image x images/s. The reference is the fp32 matmul throughput
-(2048 x 2048 x 2048 sgemm) measured in the same run right before and after each setting; their
-mean is the denominator, which cancels most of the drift of a shared machine's load. The
-"ceiling" is the images/s the generator would reach at 100% of that matmul rate.
+2. Every step against the machine. The GLO steps, a DCGAN GAN step (G and D, non-saturating,
+   ``train_gan``), a VAE step (``train_vae``) and batched inversion (``glo.invert``, one Adam step
+   on 256 codes) are each given as achieved GFLOP/s / the fp32 matmul GFLOP/s (2048^3 sgemm)
+   measured in the same run before and after (their mean). FLOPs are those of the networks
+   (matmuls and convolutions, forward and backward, ``FlopCounterMode``; elementwise work and
+   the loss are not counted), so 1.0 is the limit for this FLOP count.
 
-The public GLO implementation (Lap1, SGD, codes held in numpy and copied per batch) runs at about
-186 images/s at 32 px and 100 images/s at 64 px on this kind of 2-core machine; the target is 2x
-that and 70% of the matmul throughput.
+3. Per-layer breakdown: each leaf layer of each network is timed alone (forward + backward on its
+   own input from the step), with its share of the summed time and its own fraction of the matmul
+   rate; the first rows are what holds the step back.
 
-Threads. Every setting runs with 1 thread and with torch's default (one per core). On a 2-core
-machine that other jobs keep busy, one thread was 2.2-2.4x *faster* than two (measured
-back-to-back: 776 vs 316 images/s at 32 px, 130 vs 60 at 64 px): each of the ~100 operators
-of a step ends at a barrier that waits for the thread whose core was taken away. On an idle
-machine the default should win; the bench prints both so that the figure is not a guess.
-
-Usage: ``python bench/glo_speed.py [--quick] [--steps N] [--threads 1,2]`` (about 2 min with
-``--quick``, about 3 min without, on a 2-core CPU). Not part of the test suite.
+Usage: ``python bench/glo_speed.py [--quick] [--threads 1,2] [--no-layers]``; ``--quick`` runs in
+under a minute (2 steps, 2 rounds, no per-layer breakdown), the full run (3 steps,
+6 at 32 px, best of 3 alternating rounds) in about 3 minutes on an idle 2-core CPU. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
+from collections.abc import Callable
 
+import numpy as np
 import torch
+from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from glo_teach import DCGANGenerator, seed_everything
-from glo_teach.glo import LatentCodes, glo_loss, train_glo
+os.environ.setdefault("CI", "1")  # no progress bars (glo_teach.budgets.progress_enabled) between the figures
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _reference_glo import ReferenceGLO  # noqa: E402
 
-REFERENCE_IMG_S = {32: 186.0, 64: 100.0}  # the public GLO code on a 2-core CPU
-SETTINGS = [  # (size, latent_dim, channels, batch, loss, steps as a multiple of --steps)
-    (32, 32, 1, 128, "mse", 2),
-    (64, 100, 3, 128, "lap1", 1),
-]
+from glo_teach import DCGANDiscriminator, DCGANGenerator, seed_everything  # noqa: E402
+from glo_teach.data import ImageDataset  # noqa: E402
+from glo_teach.gan import train_gan  # noqa: E402
+from glo_teach.glo import invert, train_glo  # noqa: E402
+from glo_teach.nets import conv_transpose_s2_as_matmul  # noqa: E402
+from glo_teach.vae import VAE, train_vae  # noqa: E402
+
+GLO_SETTINGS = [(32, 32, 1, "mse"), (64, 100, 3, "lap1")]  # (size, d, channels, loss); batch 128
+BATCH = 128
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 8) -> float:
+def matmul_gflops(n: int = 2048, repeats: int = 4) -> float:
     """fp32 GFLOP/s of an n x n x n matrix product (2 n^3 FLOPs), best of ``repeats``."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t)
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
     return 2 * n**3 / best / 1e9
 
 
-def step_flops(size: int, d: int, c: int, batch: int, loss: str) -> int:
-    """FLOPs of one GLO training step (forward and backward of generator and loss)."""
-    g = DCGANGenerator(d, c, size)
-    codes = LatentCodes(batch, d)
-    x = torch.rand(batch, c, size, size) * 2 - 1
+def _timed(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def _images(n: int, c: int, s: int, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, c, s, s, generator=torch.Generator().manual_seed(seed)) * 2 - 1  # in [-1, 1]
+
+
+def _flops(fn: Callable[[], object]) -> int:
     with FlopCounterMode(display=False) as counter:
-        z = codes.batch(torch.arange(batch))
-        glo_loss(g(z), x, kind=loss).backward()
+        fn()
     return counter.get_total_flops()
 
 
-def images_per_second(size: int, d: int, c: int, batch: int, loss: str, steps: int, repeats: int = 3) -> float:
-    """Images/s of ``train_glo`` over one epoch of ``steps`` batches: the best of ``repeats`` epochs
-    (after a 2-step warm-up), since other load on a shared machine only ever slows a run down."""
-    seed_everything(0)
-    x = torch.rand(batch * steps, c, size, size, generator=torch.Generator().manual_seed(0)) * 2 - 1
-    lr_g = 0.1  # stable on random images; speed does not depend on the learning rate
-    train_glo(DCGANGenerator(d, c, size), x[: 2 * batch], d, loss=loss, lr_g=lr_g, batch_size=batch)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        g = DCGANGenerator(d, c, size)
-        t = time.perf_counter()
-        train_glo(g, x, d, loss=loss, lr_g=lr_g, epochs=1, batch_size=batch)
-        best = min(best, time.perf_counter() - t)
-    return batch * steps / best
+# --- the steps: each returns (run(k): time k steps, flops of one step, the nets for the breakdown) ---
+
+def glo_ours(size: int, d: int, c: int, loss: str, k: int):
+    x = _images(BATCH * k, c, size)
+    g = DCGANGenerator(d, c, size)
+    train_glo(g, x[: 2 * BATCH], d, loss=loss, lr_g=0.1, batch_size=BATCH)  # warm-up (and channels_last)
+
+    def run() -> float:  # one epoch of k batches through the library's loop
+        return _timed(lambda: train_glo(g, x, d, loss=loss, lr_g=0.1, epochs=1, batch_size=BATCH))
+
+    def one_step() -> None:  # the network's FLOPs only (forward + backward into theta and z)
+        z = torch.randn(BATCH, d, requires_grad=True)
+        g(z).sum().backward()
+
+    return run, _flops(one_step), g
+
+
+def glo_reference(size: int, d: int, c: int, loss: str, k: int):
+    ref = ReferenceGLO(_images(BATCH * k, c, size), d, loss)
+    rng = np.random.default_rng(0)
+    ref.epoch(BATCH, 2, rng)  # warm-up
+    return lambda: _timed(lambda: ref.epoch(BATCH, k, rng))
+
+
+def gan_step(k: int, size: int = 32, d: int = 100):
+    data = ImageDataset(_images(BATCH * (k + 1), 1, size), name="bench")
+    G, D = DCGANGenerator(d, 1, size), DCGANDiscriminator(1, size)
+    kw = dict(loss="nonsaturating", batch_size=BATCH, latent_dim=d, log_every=10**9)
+    train_gan(G, D, data, steps=1, **kw)  # warm-up
+    return (lambda: _timed(lambda: train_gan(G, D, data, steps=k, **kw)),
+            _flops(lambda: train_gan(G, D, data, steps=1, **kw)), (G, D))
+
+
+def vae_step(k: int, size: int = 32, d: int = 32):
+    data = ImageDataset(_images(BATCH * k, 1, size), name="bench")
+    vae = VAE(d, 1, size)
+    train_vae(vae, ImageDataset(data.images[:BATCH]), epochs=1)  # warm-up
+    return (lambda: _timed(lambda: train_vae(vae, data, epochs=1, batch_size=BATCH)),
+            _flops(lambda: train_vae(vae, ImageDataset(data.images[:BATCH]), epochs=1)), (vae,))
+
+
+def invert_step(k: int, size: int = 32, d: int = 32, n: int = 2 * BATCH):
+    g = DCGANGenerator(d, 1, size)
+    x = _images(n, 1, size)
+    invert(g, x, steps=1)  # warm-up
+    return lambda: _timed(lambda: invert(g, x, steps=k)), _flops(lambda: invert(g, x, steps=1)), (g,)
+
+
+# --- per-layer breakdown ---
+
+def layer_breakdown(nets: tuple[nn.Module, ...], inputs: list[torch.Tensor], peak: float, repeats: int) -> list:
+    """[(name, seconds, flops)] of each leaf layer alone, forward + backward on the input it gets in the step."""
+    captured: list[tuple[str, nn.Module, torch.Tensor]] = []
+    hooks = []
+    for net, xin in zip(nets, inputs):
+        for name, m in net.named_modules():
+            if len(list(m.children())) == 0:
+                hooks.append(m.register_forward_hook(
+                    lambda mod, args, out, name=f"{type(net).__name__}.{name}": captured.append((name, mod, args[0]))))
+    extra: list[tuple[str, Callable[[torch.Tensor], torch.Tensor], torch.Tensor]] = []
+    for net, xin in zip(nets, inputs):
+        if isinstance(net, DCGANGenerator):  # first and last layers bypass their modules (nets.py)
+            w0, w_last = net.net[0].weight, net.net[-2].weight
+            before_last = net.net[-3].register_forward_hook(lambda mod, args, out: extra.append(
+                (f"DCGANGenerator.net.{len(net.net) - 2} last layer as matmul + fold {tuple(out.shape[1:])}",
+                 lambda h: conv_transpose_s2_as_matmul(h, w_last), out)))
+            extra.append((f"DCGANGenerator.net.0 first layer as matmul {tuple(xin.shape[1:])}",
+                          lambda z, w0=w0: z @ w0.flatten(1), xin))
+        with torch.no_grad():
+            net(xin)
+        if isinstance(net, DCGANGenerator):
+            before_last.remove()
+    for h in hooks:
+        h.remove()
+    captured += [(name, fn, xin) for name, fn, xin in extra]
+    rows = []
+    for name, m, xin in captured:
+        xin = xin.detach().clone().requires_grad_(True)
+        inplace = getattr(m, "inplace", False)
+
+        def fwd_bwd(m=m, xin=xin, inplace=inplace):
+            y = m(xin * 1 if inplace else xin)  # an in-place ReLU may not overwrite a leaf
+            y.backward(torch.ones_like(y))
+
+        fwd_bwd()
+        t = min(_timed(fwd_bwd) for _ in range(repeats))
+        label = name if not isinstance(m, nn.Module) else f"{name} {type(m).__name__} {tuple(xin.shape[1:])}"
+        rows.append((label, t, _flops(fwd_bwd)))
+    return rows
+
+
+def print_breakdown(title: str, rows: list, peak: float, step_s: float) -> None:
+    total = sum(t for _, t, _ in rows)
+    print(f"  layers of {title}, each alone, fwd + bwd once (share of their sum {total * 1e3:.0f} ms; the step took "
+          f"{step_s * 1e3:.0f} ms incl. loss, optimizer, guard, data), fraction of matmul:")
+    for name, t, f in sorted(rows, key=lambda r: -r[1]):
+        frac = f"{f / t / 1e9 / peak:4.0%}" if f else "   -"
+        print(f"    {t / total:4.0%}  {frac}  {t * 1e3:6.1f} ms  {name}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=8, help="steps per timed epoch at 64 px (2x at 32 px); 3 epochs")
-    parser.add_argument("--quick", action="store_true", help="3 steps at 64 px, 6 at 32 px")
-    parser.add_argument("--threads", default=f"1,{torch.get_num_threads()}",
-                        help="comma-separated torch thread counts to time (default: 1 and torch's choice)")
+    parser.add_argument("--quick", action="store_true", help="under a minute: fewer steps and rounds, no breakdown")
+    parser.add_argument("--threads", default="1,2", help="comma-separated torch thread counts (default 1,2)")
+    parser.add_argument("--no-layers", action="store_true", help="skip the per-layer breakdown")
     args = parser.parse_args()
-    steps = 3 if args.quick else args.steps
-    for threads in dict.fromkeys(int(t) for t in args.threads.split(",")):
-        torch.set_num_threads(threads)
-        print(f"torch {torch.__version__}, {threads} thread(s)")
-        run_settings(steps)
-
-
-def run_settings(steps: int) -> None:
-    peak = matmul_gflops()
-    for size, d, c, batch, loss, mult in SETTINGS:
-        flops = step_flops(size, d, c, batch, loss) / batch  # per image
-        rate = images_per_second(size, d, c, batch, loss, mult * steps)
-        peak_after = matmul_gflops()
-        peak_mean, peak = (peak + peak_after) / 2, peak_after
-        achieved = flops * rate / 1e9
-        ref = REFERENCE_IMG_S[size]
-        print(f"{size} px, d={d}, {c} ch, batch {batch}, {loss}: {rate:.0f} images/s = {rate / ref:.2f}x the public "
-              f"GLO's {ref:.0f} (target {2 * ref:.0f}); {flops / 1e6:.0f} MFLOP/image, {achieved:.1f} GFLOP/s = "
-              f"{achieved / peak_mean:.0%} of the fp32 matmul's {peak_mean:.1f} GFLOP/s "
-              f"(ceiling at 100%: {peak_mean * 1e9 / flops:.0f} images/s)")
+    k, rounds = (2, 2) if args.quick else (3, 3)  # steps per timed run (x2 at 32 px), rounds per step
+    threads = list(dict.fromkeys(int(t) for t in args.threads.split(",")))
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
+          f"{k} steps (32 px GLO: {2 * k}) per run, best of {rounds} rounds")
+    seed_everything(0)
+    for n_threads in threads:
+        torch.set_num_threads(n_threads)
+        peak0 = matmul_gflops(repeats=2 if args.quick else 4)
+        print(f"\n== {n_threads} thread(s); fp32 matmul {peak0:.1f} GFLOP/s ==")
+        measured = []  # (label, images or steps per run, seconds, flops per run)
+        for size, d, c, loss in GLO_SETTINGS:
+            steps = 2 * k if size == 32 else k
+            ours, flops, g = glo_ours(size, d, c, loss, steps)
+            ref = glo_reference(size, d, c, loss, steps)
+            t_ours, t_ref = float("inf"), float("inf")
+            for _ in range(rounds):  # alternate: drift in the machine's load hits both alike
+                t_ours, t_ref = min(t_ours, ours()), min(t_ref, ref())
+            n_img = BATCH * steps
+            print(f"GLO {size} px, d={d}, {c} ch, batch {BATCH}, {loss}: ours {n_img / t_ours:.0f} images/s, "
+                  f"reference {n_img / t_ref:.0f} images/s, ratio {t_ref / t_ours:.2f}x")
+            measured.append((f"GLO {size} px {loss}", g, t_ours / steps, flops,
+                             [torch.randn(BATCH, d)]))
+        for label, make in (("GAN step (G + D, 32 px)", gan_step), ("VAE step (32 px)", vae_step),
+                            ("inversion step (256 codes, 32 px)", invert_step)):
+            run, flops, nets = make(k)
+            t = min(run() for _ in range(rounds)) / k
+            if label.startswith("GAN"):
+                inputs = [torch.randn(BATCH, 100), _images(BATCH, 1, 32)]
+            elif label.startswith("VAE"):
+                inputs = [_images(BATCH, 1, 32)]
+            else:
+                inputs = [torch.randn(2 * BATCH, 32)]
+            measured.append((label, nets if isinstance(nets, tuple) else (nets,), t, flops, inputs))
+        peak = (peak0 + matmul_gflops(repeats=2 if args.quick else 4)) / 2
+        print(f"fraction of the fp32 matmul rate ({peak:.1f} GFLOP/s, mean of before and after):")
+        for label, _, t, flops, _ in measured:
+            print(f"  {label}: {t * 1e3:.0f} ms/step, {flops / 1e9:.2f} GFLOP/step, "
+                  f"{flops / t / 1e9:.1f} GFLOP/s = {flops / t / 1e9 / peak:.0%}")
+        if args.no_layers or args.quick:  # --quick: figures only, well under a minute
+            continue
+        for label, nets, t_step, _, inputs in measured:
+            nets = nets if isinstance(nets, tuple) else (nets,)
+            if label.startswith("VAE"):
+                vae = nets[0]
+                nets, inputs = (vae.encoder, vae.head, vae.decoder), [inputs[0], vae.encoder(inputs[0]).detach(),
+                                                                       torch.randn(BATCH, vae.latent_dim)]
+            print_breakdown(label, layer_breakdown(nets, inputs, peak, repeats=2), peak, t_step)
 
 
 if __name__ == "__main__":
