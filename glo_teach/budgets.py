@@ -67,5 +67,14 @@ def get_budget(name: str | None = None) -> Budget:
 
 
 def progress_enabled() -> bool:
-    """Progress bars are off under CI (``$CI`` set): their output would break nbval comparisons."""
+    """Whether loops draw tqdm progress bars: ``$GLO_TEACH_PROGRESS`` = 1/0 decides when set (the book
+    build sets 0: a bar frozen at "789/790" is noise in a rendered page); otherwise on, except under CI
+    (``$CI`` set), where their output would break nbval comparisons. Interactive runs keep them."""
+    switch = os.environ.get("GLO_TEACH_PROGRESS", "").strip().lower()
+    if switch in ("1", "true", "yes", "on"):
+        return True
+    if switch in ("0", "false", "no", "off"):
+        return False
+    if switch:
+        raise ValueError(f"GLO_TEACH_PROGRESS must be 1 or 0 (true/false, yes/no, on/off), got {switch!r}")
     return not os.environ.get("CI")

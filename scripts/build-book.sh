@@ -7,5 +7,6 @@ VENV=${VENV:-.venv}
 bash scripts/setup.sh
 bash scripts/vendor.sh
 "$VENV/bin/python" -c "from glo_teach.budgets import get_budget; print('budget:', get_budget().name)"
-"$VENV/bin/jupyter-book" build . -W -n --keep-going
+# no progress bars in built pages (interactive runs keep them)
+GLO_TEACH_PROGRESS=0 "$VENV/bin/jupyter-book" build . -W -n --keep-going
 echo "book: $(pwd)/_build/html/index.html"

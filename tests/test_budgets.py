@@ -36,3 +36,21 @@ def test_budgets_are_frozen_and_ordered():
         if f.type in ("int", int):
             a, b, c = (getattr(x, f.name) for x in (smoke, cpu, gpu))
             assert a <= b <= c, f"{f.name} must not shrink from smoke to cpu to gpu: {a}, {b}, {c}"
+
+
+def test_progress_switch_overrides_ci_and_rejects_nonsense(monkeypatch):
+    """$GLO_TEACH_PROGRESS decides when set (the book build sets 0); otherwise bars are on except under $CI."""
+    from glo_teach.budgets import progress_enabled
+    monkeypatch.delenv("GLO_TEACH_PROGRESS", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    assert progress_enabled() is True  # an interactive run
+    monkeypatch.setenv("CI", "true")
+    assert progress_enabled() is False
+    monkeypatch.setenv("GLO_TEACH_PROGRESS", "1")
+    assert progress_enabled() is True
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv("GLO_TEACH_PROGRESS", "0")
+    assert progress_enabled() is False
+    monkeypatch.setenv("GLO_TEACH_PROGRESS", "maybe")
+    with pytest.raises(ValueError, match="GLO_TEACH_PROGRESS must be 1 or 0.*'maybe'"):
+        progress_enabled()

@@ -39,7 +39,7 @@ def site():
         pytest.fail("Chromium is not installed: apt-get install chromium (scripts/test.sh does)")
     build = Path(os.environ.get("GLO_TEACH_BOOK_HTML", ""))
     if not os.environ.get("GLO_TEACH_BOOK_HTML"):
-        env = dict(os.environ, GLO_TEACH_BUDGET="smoke", CI="true")
+        env = dict(os.environ, GLO_TEACH_BUDGET="smoke", CI="true", GLO_TEACH_PROGRESS="0")
         subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "-W", "-n", "--keep-going"],
                        check=True, env=env, cwd=ROOT)
         build = ROOT / "_build" / "html"
@@ -86,6 +86,12 @@ def test_page_renders(site, page, tmp_path):
         text = _visible_text(dom)
         for raw in ("$$", "\\(", "\\["):
             assert raw not in text, f"{page}: raw {raw!r} left in the rendered page"
+
+    # no progress bars in the page: tqdm's text ("12/790 [00:03<...]") or its widget
+    text = _visible_text(dom)
+    bar = re.search(r"\d+/\d+ \[\d+:\d+<|\d+(\.\d+)?(it|s)/(s|it)\]", text)
+    assert bar is None and "tqdm" not in source.lower().replace("glo_teach.progress", ""), \
+        f"{page}: a progress bar was rendered ({bar.group(0) if bar else 'tqdm output'})"
 
     # every image exists in the build and is not empty
     for src in re.findall(r'<img[^>]+src="([^"]+)"', source):
