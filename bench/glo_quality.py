@@ -2,7 +2,7 @@
 
 Issue 4's target: on full MNIST at 32 px with d = 32, GLO's test pSNR with codes found by MSE
 reaches the paper's 27.2 dB within 60 minutes of training on this 2-core CPU. This script trains
-GLO exactly as Table 1 does (``glo_teach.table1.GLO_SETTINGS``: Adam 3e-3 for theta, SGD lr 1 with
+GLO exactly as Table 1 does (``glo_teach.reference.GLO_SETTINGS``: Adam 3e-3 for theta, SGD lr 1 with
 ball projection for the codes, PCA init, MSE, batch 128, the paper's DCGAN generator of width 64)
 on every training image of the paper's split (67,812), and scores it after epochs 1, 2, 4, 8, ...
 until ``--minutes`` of training have passed:
@@ -33,7 +33,7 @@ from glo_teach import DCGANGenerator, load_dataset, seed_everything
 from glo_teach.glo import invert, train_glo
 from glo_teach.metrics import psnr
 from glo_teach.nets import eval_mode
-from glo_teach.table1 import GLO_SETTINGS, LATENT_DIMS, PAPER
+from glo_teach.reference import GLO_SETTINGS, LATENT_DIMS, PAPER
 
 TARGET_DB = PAPER["mnist"]["GLO", "mse"][1]  # 27.2 dB, the paper's GLO test pSNR on MNIST
 

@@ -125,6 +125,52 @@ def test_lap1_equals_weighted_sum_over_an_independent_pyramid():
     assert abs(lap1_loss(x, y, levels=3).item() - expected) < 1e-5
 
 
+def test_both_lap1_readings_against_a_hand_computation_on_two_levels():
+    """glo-lap1, both readings, K = 2 levels of 4x4 images, numbers worked out by hand.
+
+    Take x - y = a * checker + c (checker = (-1)^(h+w), a constant c). The binomial blur removes the
+    checkerboard exactly (1 - 4 + 6 - 4 + 1 = 0, also at the reflected borders) and keeps constants,
+    so by linearity L_0(x - y) = a * checker (16 coefficients, each |a|) and the residual
+    L_1(x - y) = c (2x2, 4 coefficients, each |c|). Hence
+      coefficient reading: 1 * mean|L_0| + 4^-1 * mean|L_1| = |a| + |c| / 4
+                           (= (16 |a| + 4 |c|) / 16: every coefficient over P_0 = 16 pixels);
+      level reading:       mean|L_0| + mean|L_1|             = |a| + |c|.
+    Image 1: a = 0.3, c = -0.5 -> 0.3 + 0.125 = 0.425 and 0.3 + 0.5 = 0.8;
+    image 2: a = -0.1, c = 0.2 -> 0.1 + 0.05 = 0.15  and 0.1 + 0.2 = 0.3.
+    """
+    h = torch.arange(4)
+    checker = (-1.0) ** (h[:, None] + h[None, :])
+    a, c = torch.tensor([0.3, -0.1]), torch.tensor([-0.5, 0.2])
+    y = _images(2, 1, 4, seed=10) * 0.4
+    x = y + a[:, None, None, None] * checker + c[:, None, None, None]
+    coefficient = lap1_loss(x, y, levels=2, reduction="none", reading="coefficient")
+    level = lap1_loss(x, y, levels=2, reduction="none", reading="level")
+    assert torch.allclose(coefficient, torch.tensor([0.425, 0.15]), atol=1e-6)
+    assert torch.allclose(level, torch.tensor([0.8, 0.3]), atol=1e-6)
+    assert torch.equal(lap1_loss(x, y, levels=2, reduction="none"), coefficient)  # the default reading
+    # the reading reaches the loss GLO and the inversion use
+    assert torch.allclose(glo_loss(x, y, "lap1", levels=2, reduction="none", lap1_reading="level"), level)
+    with pytest.raises(ValueError, match="reading must be one of"):
+        lap1_loss(x, y, levels=2, reading="per-pixel")
+
+
+def test_level_reading_against_the_scipy_pyramid():
+    """glo-lap1, level reading: sum_k mean|L_k(x) - L_k(y)|, weight 1 per level, on the oracle pyramid."""
+    x, y = _images(1, 1, 16, seed=11), _images(1, 1, 16, seed=12)
+    k = np.outer(*[np.array([1, 4, 6, 4, 1]) / 16] * 2)
+    dx = (x - y)[0, 0].double().numpy()
+    levels, g = [], dx
+    for _ in range(2):
+        g_next = scipy.ndimage.convolve(g, k, mode="mirror")[::2, ::2]
+        up = np.zeros_like(g)
+        up[::2, ::2] = g_next
+        levels.append(g - 4 * scipy.ndimage.convolve(up, k, mode="mirror"))
+        g = g_next
+    levels.append(g)
+    expected = sum(np.abs(l_k).mean() for l_k in levels)
+    assert abs(lap1_loss(x, y, levels=3, reading="level").item() - expected) < 1e-5
+
+
 def test_glo_loss_kinds():
     """glo-objective: "mse" is F.mse_loss; "l2+lap1" is their sum; reductions mean/sum/none agree."""
     x, y = _images(seed=8), _images(seed=9)

@@ -11,7 +11,7 @@ import torch
 
 from glo_teach.data import CLASS_NAMES, load_dataset
 from glo_teach.metrics import psnr
-from glo_teach.table1 import PAPER, ROWS, Table1Result, per_class_markdown, run_table1, to_markdown
+from glo_teach.reference import PAPER, ROWS, Table1Result, per_class_markdown, run_table1, to_markdown
 
 
 @pytest.fixture(scope="module")
@@ -22,24 +22,44 @@ def smoke_run(tmp_path_factory):
 
 
 def test_csv_has_both_halves_of_the_table(smoke_run):
-    """7 rows (PCA, VAE, DCGAN, GLO with MSE codes; VAE, DCGAN, GLO with Lap1 codes), finite pSNR, the paper's numbers."""
+    """8 rows (PCA, VAE mu(x), VAE, DCGAN, GLO with MSE codes; VAE, DCGAN, GLO with Lap1 codes), finite pSNR with
+    a standard error and n per split, the paper's numbers."""
     with open(smoke_run / "table1.csv") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["dataset", "budget", "method", "codes", "train_psnr", "test_psnr", "paper_train", "paper_test"]
+    assert list(rows[0]) == ["dataset", "budget", "method", "codes", "train_psnr", "train_se", "n_train", "test_psnr",
+                             "test_se", "n_test", "paper_train", "paper_test"]
     assert [(r["method"], r["codes"]) for r in rows] == ROWS
+    assert ("VAE", "encoder") in ROWS and ("VAE", "mse") in ROWS and ("VAE", "lap1") in ROWS
     for r in rows:
         assert r["dataset"] == "mnist" and r["budget"] == "smoke"
         assert math.isfinite(float(r["train_psnr"])) and math.isfinite(float(r["test_psnr"]))
+        assert float(r["train_se"]) > 0 and float(r["test_se"]) > 0 and r["n_train"] == r["n_test"] == "32"
         assert (float(r["paper_train"]), float(r["paper_test"])) == PAPER["mnist"][r["method"], r["codes"]]
     # PCA needs no training beyond an SVD: with d = 32 it is already near the paper's 20.6 / 20.3 dB
     pca = rows[0]
     assert abs(float(pca["train_psnr"]) - 20.6) < 1.5 and abs(float(pca["test_psnr"]) - 20.3) < 1.5
 
 
+def test_json_record_agrees_with_the_csv(smoke_run):
+    """table1.json: every row's score, standard error and n per split as in the CSV, the protocol, the seed."""
+    import json
+    record = json.loads((smoke_run / "table1.json").read_text())
+    with open(smoke_run / "table1.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["method"], r["codes"]) for r in record["rows"]] == [(r["method"], r["codes"]) for r in rows]
+    for j, c in zip(record["rows"], rows):
+        assert f"{j['test']:.2f}" == c["test_psnr"] and f"{j['test_se']:.2f}" == c["test_se"]
+    assert record["n_scored"] == {"train": 32, "test": 32} and record["seed"] == 0
+    assert record["protocol"]["inversion"]["steps"] == 10 and record["protocol"]["name"] == "smoke"
+    assert record["sanity"]["n"] == 32 and {d["what"] for d in record["deviations"]} >= {"GLO optimiser", "Lap1"}
+
+
 def test_markdown_and_figures(smoke_run):
     md = (smoke_run / "table1.md").read_text()
     assert "| GLO | MSE |" in md and "| GLO | Lap1 |" in md and "| 27.0 | 27.2 |" in md
+    assert "| VAE | encoder μ(x) |" in md and " ± " in md and "n = 32 test images" in md
     assert "Sanity check" in md and "nan" not in md.lower()
+    assert "| what | paper | ours | reason |" in md and "| generator width | 64 (DCGAN default) | 16 |" in md
     for name in ("samples.png", "reconstructions.png", "interpolations.png"):
         image = matplotlib.image.imread(smoke_run / name)
         assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50

@@ -22,7 +22,7 @@ from .constants import PIXEL_MAX, PIXEL_MIN, TEST_EVERY
 from .files import fetch
 from .idx import read_idx
 
-__all__ = ["ImageDataset", "load_dataset", "paper_split", "evenly_spaced", "batches", "DATASETS"]
+__all__ = ["ImageDataset", "load_dataset", "paper_split", "evenly_spaced", "batches", "split_size", "DATASETS"]
 
 _MNIST_URLS = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
 _FASHION_URLS = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
@@ -133,12 +133,16 @@ def _raw(name: str) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"dataset must be one of {DATASETS}, got {name!r}")
 
 
-def load_dataset(name: str, split: str = "train", size: int | None = None, n: int | None = None) -> ImageDataset:
+def load_dataset(name: str, split: str = "train", size: int | None = None, n: int | None = None,
+                 positions: torch.Tensor | None = None) -> ImageDataset:
     """A split (``train``, ``test`` or ``all``) of a data set, optionally ``n`` evenly spaced images.
 
-    Images are float32 in [-1, 1], resized to ``size`` (default: 32 for MNIST, Fashion-MNIST
-    and SVHN, 64 for CelebA).
+    ``positions`` (instead of ``n``) picks those positions within the split, in that order (e.g. a
+    validation part carved from the training split). Images are float32 in [-1, 1], resized to
+    ``size`` (default: 32 for MNIST, Fashion-MNIST and SVHN, 64 for CelebA).
     """
+    if positions is not None and n is not None:
+        raise ValueError("give n or positions, not both")
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {name!r}")
     if split not in ("train", "test", "all"):
@@ -151,10 +155,30 @@ def load_dataset(name: str, split: str = "train", size: int | None = None, n: in
         images, labels = _raw(name)
     train_idx, test_idx = paper_split(len(images))
     idx = {"train": train_idx, "test": test_idx, "all": torch.arange(len(images))}[split]
-    idx = idx[evenly_spaced(len(idx), n)].numpy()
+    if positions is not None:
+        positions = torch.as_tensor(positions, dtype=torch.long)
+        if len(positions) and (positions.min() < 0 or positions.max() >= len(idx)):
+            raise ValueError(f"positions must lie in 0..{len(idx) - 1} (the {split} split of {name})")
+        idx = idx[positions].numpy()
+    else:
+        idx = idx[evenly_spaced(len(idx), n)].numpy()
     x = resize(to_unit_range(torch.from_numpy(images[idx])), size)
     y = torch.from_numpy(labels[idx].astype(np.int64))
     return ImageDataset(x, y, name=f"{name}/{split}")
+
+
+def split_size(name: str, split: str = "train") -> int:
+    """How many images the ``train``, ``test`` or ``all`` split of a data set holds (no image is decoded
+    for MNIST, Fashion-MNIST and SVHN beyond the cached raw arrays)."""
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+    if name == "celeba":
+        from .celeba import load_celeba_arrays
+        n = len(load_celeba_arrays(NATIVE_SIZE[name])[0])
+    else:
+        n = len(_raw(name)[0])
+    train_idx, test_idx = paper_split(n)
+    return {"train": len(train_idx), "test": len(test_idx), "all": n}[split]
 
 
 def batches(dataset: ImageDataset, batch_size: int, shuffle: bool = True, generator: torch.Generator | None = None,

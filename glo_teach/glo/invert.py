@@ -31,10 +31,11 @@ __all__ = ["invert"]
 def invert(generator: nn.Module, images: torch.Tensor, loss: str = "mse", steps: int = 200, lr: float = 0.1,
            init: str | torch.Tensor = "gaussian", device: torch.device | str | None = None,
            projection: str | None = "ball", radius: float = 1.0, lap_levels: int = 4, seed: int = 0,
-           batch_size: int = 1024) -> torch.Tensor:
+           batch_size: int = 1024, lap1_reading: str = "coefficient") -> torch.Tensor:
     """Codes z (N, d) minimising sum_i l(g(z_i), x_i) over ||z_i|| <= radius, g frozen.
 
-    ``loss``: "mse", "lap1" or "l2+lap1" (per image, :func:`glo_teach.glo.glo_loss`). Adam with
+    ``loss``: "mse", "lap1" or "l2+lap1" (per image, :func:`glo_teach.glo.glo_loss`, Lap1 in the
+    reading ``lap1_reading``: "coefficient" or "level", see :func:`glo_teach.glo.lap1_loss`). Adam with
     step size lr * (1 + cos(pi t / steps)) / 2 at step t; after each step z_i <- z_i r / max(||z_i||, r)
     ("ball"), z_i r / ||z_i|| ("sphere") or nothing (None). ``init``: "gaussian" (N(0, I) then
     projected, seeded by ``seed``), "zeros", or a tensor (N, d). Images are processed in chunks of
@@ -70,7 +71,7 @@ def invert(generator: nn.Module, images: torch.Tensor, loss: str = "mse", steps:
     generator.requires_grad_(False)
     try:
         with eval_mode(generator):
-            out = [_invert_chunk(generator, x.to(device), project(z), loss, steps, lr, project, lap_levels)
+            out = [_invert_chunk(generator, x.to(device), project(z), loss, steps, lr, project, lap_levels, lap1_reading)
                    for x, z in zip(images.split(batch_size), z0.split(batch_size))]
     finally:
         for p, f in zip(generator.parameters(), frozen):
@@ -78,13 +79,13 @@ def invert(generator: nn.Module, images: torch.Tensor, loss: str = "mse", steps:
     return torch.cat(out)
 
 
-def _invert_chunk(generator, x, z, loss, steps, lr, project, lap_levels) -> torch.Tensor:
+def _invert_chunk(generator, x, z, loss, steps, lr, project, lap_levels, lap1_reading) -> torch.Tensor:
     z = z.clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     for t in range(steps):
         for group in opt.param_groups:
             group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * t / steps))  # cosine decay to 0
-        value = glo_loss(generator(z), x, kind=loss, levels=lap_levels, reduction="sum")  # each image its own loss
+        value = glo_loss(generator(z), x, kind=loss, levels=lap_levels, reduction="sum", lap1_reading=lap1_reading)  # each image its own loss
         opt.zero_grad(set_to_none=True)
         value.backward()
         check_finite(t, f"inversion lr={lr}", loss=value.detach())

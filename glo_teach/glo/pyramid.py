@@ -22,6 +22,18 @@ k has 4^{-k} as many coefficients as level 0, it also equals sum_k |L_k(x) - L_k
 (plain sums over coefficients, divided by the pixel count P_0 of x): every coefficient weighs
 the same, and a level's total weight 4^{-k} falls with coarseness — fine details weigh most.
 
+Two readings of Lap1 are in use, and :func:`lap1_loss` offers both (``reading=``):
+
+- ``"coefficient"`` (ours, the default): the formula above, every pyramid coefficient weighs
+  1 / P_0, so the mean of level k weighs 4^{-k} and the low-pass residual's mean 4^{-(K-1)}.
+- ``"level"`` (public GLO code, e.g. tneumann/minimal_glo's ``sum(l1_loss(a, b) for ...)``):
+  Lap1_level(x, x') = sum_{k=0}^{K-1} mean |L_k(x) - L_k(x')|, every level's *mean* counts
+  equally (weight 1), so a coefficient of level k weighs 4^k / P_0 and coarse levels weigh more
+  per coefficient than in the coefficient reading.
+
+The choice between them needs Table 1's Lap1 half run under both at the paper's scale (issue 13);
+until then the default stays "coefficient".
+
 Speed. Blur, REDUCE and EXPAND are linear and separable, so each is one small matrix per axis
 (:func:`filter_matrix`, reflect borders built in) applied as M_H x M_W^T: matrix products, fast
 on any device, and no tensor of inserted zeros. The pyramid is linear too, so Lap1 builds one
@@ -38,9 +50,10 @@ import torch
 from .._validate import check_images, check_positive_int, check_same_shape
 
 __all__ = ["gaussian_kernel_1d", "filter_matrix", "blur", "laplacian_pyramid", "reconstruct", "lap1_weights",
-           "lap1_loss", "glo_loss"]
+           "lap1_loss", "glo_loss", "LAP1_READINGS"]
 
 LOSSES = ("mse", "lap1", "l2+lap1")
+LAP1_READINGS = ("coefficient", "level")  # see the module docstring and lap1_loss
 
 
 def gaussian_kernel_1d(size: int = 5, sigma: float | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -172,26 +185,38 @@ def lap1_weights(levels: int) -> list[float]:
     return [4.0 ** -k for k in range(levels)]
 
 
-def lap1_loss(x: torch.Tensor, y: torch.Tensor, levels: int = 4, reduction: str = "mean") -> torch.Tensor:
-    """Lap1(x, y) = sum_k 2^{-2k} mean_{c,h,w} |L_k(x) - L_k(y)| per image (k = 0 finest).
+def lap1_loss(x: torch.Tensor, y: torch.Tensor, levels: int = 4, reduction: str = "mean",
+              reading: str = "coefficient") -> torch.Tensor:
+    """Lap1(x, y) per image, in one of its two readings (k = 0 finest, K = ``levels``):
 
-    ``reduction``: "mean" over the batch (a scalar) or "none" (shape (N,)). The per-level mean
-    and the fine-to-coarse index are explained in the module docstring. Book: {eq}`glo-lap1`.
+    ``reading="coefficient"`` (default): Lap1(x, y) = sum_{k=0}^{K-1} 2^{-2k} mean_{c,h,w} |L_k(x) - L_k(y)|
+    = sum_k sum_{c,h,w} |L_k(x) - L_k(y)| / P_0 (P_0 = C H W): every coefficient weighs the same,
+    the low-pass residual's mean weighs 4^{-(K-1)};
+    ``reading="level"`` (public GLO code): Lap1(x, y) = sum_{k=0}^{K-1} mean_{c,h,w} |L_k(x) - L_k(y)|:
+    every level's mean weighs 1.
+
+    The default stays "coefficient" until the reference runs of Table 1's Lap1 half say which
+    reading matches the paper's rows. ``reduction``: "mean" over the batch (a scalar) or "none"
+    (shape (N,)). The fine-to-coarse index is explained in the module docstring. Book: {eq}`glo-lap1`.
     """
     check_images(x, "x")
     check_images(y, "y")
     check_same_shape(x, y, "x and y")
+    if reading not in LAP1_READINGS:
+        raise ValueError(f"reading must be one of {LAP1_READINGS}, got {reading!r}")
+    weights = lap1_weights(levels) if reading == "coefficient" else [1.0] * levels
     # the pyramid is linear, L_k(x) - L_k(y) = L_k(x - y): one pyramid instead of two
     pyramid = laplacian_pyramid(x - y, levels)
-    per_image = sum(w * l_k.abs().flatten(1).mean(1) for w, l_k in zip(lap1_weights(levels), pyramid))
+    per_image = sum(w * l_k.abs().flatten(1).mean(1) for w, l_k in zip(weights, pyramid))
     return _reduce_batch(per_image, reduction)
 
 
-def glo_loss(x: torch.Tensor, y: torch.Tensor, kind: str = "mse", levels: int = 4, reduction: str = "mean") -> torch.Tensor:
+def glo_loss(x: torch.Tensor, y: torch.Tensor, kind: str = "mse", levels: int = 4, reduction: str = "mean",
+             lap1_reading: str = "coefficient") -> torch.Tensor:
     """The reconstruction loss l(g(z), x) of GLO, per image, reduced over the batch.
 
     kind="mse": mean_{c,h,w} (x - y)^2 (the paper's choice for MNIST);
-    kind="lap1": :func:`lap1_loss`;
+    kind="lap1": :func:`lap1_loss` (in the reading ``lap1_reading``, "coefficient" or "level");
     kind="l2+lap1": mean (x - y)^2 + Lap1(x, y), equal weights (the paper's choice for SVHN and
     CelebA; it does not give the weights). ``reduction``: "mean" over the batch, "sum", or "none"
     (shape (N,)). Book: {eq}`glo-objective`, {eq}`glo-lap1`.
@@ -205,7 +230,7 @@ def glo_loss(x: torch.Tensor, y: torch.Tensor, kind: str = "mse", levels: int = 
     if kind in ("mse", "l2+lap1"):
         per_image = per_image + (x - y).pow(2).flatten(1).mean(1)
     if kind in ("lap1", "l2+lap1"):
-        per_image = per_image + lap1_loss(x, y, levels, reduction="none")
+        per_image = per_image + lap1_loss(x, y, levels, reduction="none", reading=lap1_reading)
     return _reduce_batch(per_image, reduction)
 
 
