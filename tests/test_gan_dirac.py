@@ -77,3 +77,66 @@ def test_dirac_trajectory_rejects_bad_arguments():
         dirac_trajectory(mode="sequential")
     with pytest.raises(ValueError, match="lr"):
         dirac_trajectory(lr=0.0)
+
+
+def _jacobian_at(point, **reg) -> torch.Tensor:
+    field = lambda p: torch.stack(dirac_vector_field(p[0], p[1], **reg))  # noqa: E731
+    return torch.autograd.functional.jacobian(field, torch.as_tensor(point, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("gamma", [0.3, 1.0, 3.0])
+def test_r1_eigenvalues_match_the_closed_form(gamma):
+    """dirac-r1: the autograd Jacobian at (0, 0) has eigenvalues (-gamma +- sqrt(gamma^2 - 1)) / 2."""
+    eig = torch.linalg.eigvals(_jacobian_at_equilibrium(gamma))
+    root = torch.sqrt(torch.tensor(gamma**2 - 1.0, dtype=torch.complex128))
+    expected = torch.stack([(-gamma + root) / 2, (-gamma - root) / 2])
+    key = lambda z: sorted(z.tolist(), key=lambda c: (c.real, c.imag))  # noqa: E731
+    assert all(abs(a - b) < 1e-10 for a, b in zip(key(eig), key(expected)))
+
+
+def test_instance_noise_field_is_the_gradient_of_the_noisy_value():
+    """dirac-instance-noise: the quadrature field equals -/+ the autograd gradient of a Monte-Carlo-free
+    oracle, the noisy value computed on a fine grid (trapezoid rule over eps with the N(0, sigma^2) density)."""
+    sigma = 0.8
+    eps = torch.linspace(-10 * sigma, 10 * sigma, 20001, dtype=torch.float64)
+    dens = torch.exp(-0.5 * (eps / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+    logsig = torch.nn.functional.logsigmoid
+    for theta0, psi0 in [(1.0, 1.0), (-0.5, 2.0), (0.3, -1.2)]:
+        theta = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+        psi = torch.tensor(psi0, dtype=torch.float64, requires_grad=True)
+        value = torch.trapezoid(dens * (logsig(psi * eps) + logsig(-psi * (theta + eps))), eps)
+        d_theta, d_psi = torch.autograd.grad(value, (theta, psi))
+        v_theta, v_psi = dirac_vector_field(theta0, psi0, noise_std=sigma)
+        assert abs(v_theta.item() + d_theta.item()) < 1e-8 and abs(v_psi.item() - d_psi.item()) < 1e-8
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 2.5])
+def test_instance_noise_converges_locally(sigma):
+    """dirac-instance-noise: Jacobian at (0, 0) = [[0, 1/2], [-1/2, -sigma^2/2]] (Mescheder et al. 2018,
+    Lemma 3.3 with f'(0) = 1/2, f''(0) = -1/4), eigenvalues -sigma^2/4 +- sqrt(sigma^4/16 - 1/4), and
+    both kinds of steps converge."""
+    jac = _jacobian_at([0.0, 0.0], noise_std=sigma)
+    assert (jac - torch.tensor([[0.0, 0.5], [-0.5, -sigma**2 / 2]], dtype=torch.float64)).abs().max().item() < 1e-10
+    assert torch.linalg.eigvals(jac).real.max().item() < 0
+    for mode in ("simultaneous", "alternating"):
+        assert dirac_trajectory(1.0, 1.0, lr=0.1, n_steps=3000, mode=mode, noise_std=sigma)[-1].norm().item() < 1e-3
+
+
+@pytest.mark.parametrize("lam", [0.5, 1.0])
+def test_one_centred_penalty_does_not_converge(lam):
+    """dirac-gp1: the one-centred penalty lam (|psi| - 1)^2 (WGAN-GP) adds -2 lam (|psi| - 1) sign(psi)
+    to v_psi (checked against autograd), so at (0, +-eps) the field is v_psi = +-2 lam (1 - eps), pointing
+    away from psi = 0 on both sides: (0, 0) is not attracting. The iterates, from far or from next to
+    the equilibrium, stay away from it (distance > lam over the last 300 of 2000 steps)."""
+    for theta0, psi0 in [(0.7, 1.3), (-0.4, -0.6)]:
+        psi = torch.tensor(psi0, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(lam * (psi.abs() - 1) ** 2, psi)
+        v_psi_pen = dirac_vector_field(theta0, psi0, gp1_weight=lam)[1] - dirac_vector_field(theta0, psi0)[1]
+        assert abs(v_psi_pen.item() + g.item()) < 1e-12
+    e = 1e-6
+    for sign in (1, -1):
+        assert abs(dirac_vector_field(0.0, sign * e, gp1_weight=lam)[1].item() - sign * 2 * lam * (1 - e)) < 1e-12
+    for start in [(1.0, 1.0), (0.01, 0.01)]:
+        for mode in ("simultaneous", "alternating"):
+            r = dirac_trajectory(*start, lr=0.1, n_steps=2000, mode=mode, gp1_weight=lam).norm(dim=1)
+            assert r[-300:].min().item() > lam, (start, mode, r[-1].item())

@@ -141,6 +141,26 @@ def test_spectral_norm_matches_torch_parametrization():
         assert ours.parametrizations.weight[0].u.grad is None
 
 
+def test_spectral_norm_backprop_treats_u_v_as_constants():
+    """sn-weight: sigma = u^T W v with the stored power-iteration vectors held constant, so
+    d sigma / d W = u v^T and, for L = <G, W / sigma>, dL/dW = G / sigma - (<G, W> / sigma^2) u v^T (hand formula);
+    backward and an optimiser step leave u and v where the forward's power iteration put them."""
+    torch.manual_seed(0)
+    layer = spectral_norm(nn.Linear(12, 6))
+    sn = layer.parametrizations.weight[0]
+    W_sn = layer.weight  # training mode: one power-iteration step, then W / sigma
+    u, v = sn.u.clone(), sn.v.clone()
+    W = layer.parametrizations.weight.original
+    G = torch.randn(6, 12, generator=torch.Generator().manual_seed(1))
+    (W_sn * G).sum().backward()
+    with torch.no_grad():
+        sigma = u @ W @ v
+        expected = G / sigma - (G * W).sum() / sigma**2 * torch.outer(u, v)
+    torch.testing.assert_close(W.grad, expected, rtol=1e-5, atol=1e-6)
+    torch.optim.SGD(layer.parameters(), lr=0.1).step()
+    assert torch.equal(sn.u, u) and torch.equal(sn.v, v)
+
+
 def test_apply_spectral_norm_on_a_dcgan_critic():
     """sn-weight on every Conv/Linear of a network: each weight ends with sigma ~ 1 and the state
     dict carries u and v buffers (so checkpoints resume the power iteration)."""
@@ -211,3 +231,44 @@ def test_parallel_lines_js_saturates_while_w1_shrinks():
         assert abs(coupling - w1) < 1e-6 and abs(dual - w1) < 1e-6
         assert abs(scipy.stats.wasserstein_distance(p0[:, 0].numpy(), pt[:, 0].numpy()) - w1) < 1e-6
     assert js_parallel_lines(0.0) == 0.0 and w1_parallel_lines(0.0) == 0.0
+
+
+def _dense_conv_matrix(op, input_shape):
+    """The oracle: the matrix of a linear map, column j = op(e_j) for the identity basis e_j."""
+    n = math.prod(input_shape)
+    basis = torch.eye(n, dtype=torch.float64).reshape(n, *input_shape)
+    return op(basis).reshape(n, -1).T  # (out_dim, n)
+
+
+@pytest.mark.parametrize("stride,padding,transposed", [(1, 0, False), (1, 1, False), (2, 1, False), (2, 1, True), (1, 0, True)])
+def test_conv_operator_norm_matches_the_dense_matrix(stride, padding, transposed):
+    """conv_operator_norm = ||A||_2 of the dense matrix of the convolution, and differs from the
+    reshaped-weight sigma (which is the quantity spectral normalisation divides by)."""
+    from glo_teach.gan import conv_operator_norm
+
+    g = torch.Generator().manual_seed(0)
+    c_in, c_out = 2, 3
+    weight = torch.randn(c_in if transposed else c_out, c_out if transposed else c_in, 3, 3, generator=g, dtype=torch.float64)
+    shape = (c_in, 6, 6)
+    if transposed:
+        op = lambda x: torch.nn.functional.conv_transpose2d(x, weight, stride=stride, padding=padding)  # noqa: E731
+    else:
+        op = lambda x: torch.nn.functional.conv2d(x, weight, stride=stride, padding=padding)  # noqa: E731
+    dense = _dense_conv_matrix(op, shape)
+    expected = torch.linalg.matrix_norm(dense, ord=2).item()
+    got = conv_operator_norm(weight, shape, stride=stride, padding=padding, transposed=transposed, iters=500, generator=g).item()
+    assert abs(got - expected) < 1e-6 * expected, (got, expected)
+
+
+def test_conv_operator_norm_all_ones_kernel_is_the_dc_gain_not_k():
+    """All-ones 3x3 kernel, one channel, padding 1 on n x n: A = T (x) T with T the n x n tridiagonal
+    all-ones matrix, so ||A||_2 = (1 + 2 cos(pi / (n + 1)))^2 -> k^2 = 9, while the reshaped sigma is k = 3."""
+    from glo_teach.gan import conv_operator_norm
+
+    weight = torch.ones(1, 1, 3, 3, dtype=torch.float64)
+    assert abs(torch.linalg.matrix_norm(weight.reshape(1, -1), ord=2).item() - 3.0) < 1e-12
+    for n in (8, 24):
+        closed = (1 + 2 * math.cos(math.pi / (n + 1))) ** 2
+        got = conv_operator_norm(weight, (1, n, n), padding=1, iters=3000, generator=torch.Generator().manual_seed(0)).item()
+        assert abs(got - closed) < 1e-6 * closed, (n, got, closed)
+    assert closed > 8.8

@@ -119,6 +119,46 @@ def test_value_at_optimum_on_grid_densities():
         assert -math.log(4.0) - 1e-9 < lhs.item() < 0.0
 
 
+def _value(p, q, d, dx):
+    """V(D, G) = int p log D + q log(1 - D) dx on a grid, by hand (numpy), for any D."""
+    return float(np.sum(p * np.log(d) + q * np.log1p(-d)) * dx)
+
+
+def test_value_at_optimum_matches_an_independent_js_and_is_the_maximum_over_d():
+    """gan-optimal-d, gan-js-optimum, against oracles that share no code with the library: (1) V(D*, G) from
+    value_at_optimum equals -log 4 + 2 JS with JS integrated by scipy.integrate.quad from scipy.stats
+    densities; (2) the library's D* maximises V(., G): every perturbation D* + eps h (bumps of either sign,
+    a constant shift, a swap D -> 1 - D) gives a lower hand-computed V. A wrong D* (e.g. p_g / (p_data + p_g),
+    for which the identity V = -log 4 + 2 JS with the library's own JS still holds) fails both."""
+    p_pdf = lambda t: 0.3 * scipy.stats.norm.pdf(t, -1.0, 0.4) + 0.7 * scipy.stats.norm.pdf(t, 1.0, 0.7)
+    mix = GaussianMixture1D([-1.0, 1.0], [0.4, 0.7], [0.3, 0.7])
+    x = torch.linspace(-12, 12, 4801, dtype=torch.float64)
+    dx = (x[1] - x[0]).item()
+    for mu in (0.0, 0.5, 2.0):
+        q_pdf = lambda t: scipy.stats.norm.pdf(t, mu, 1.0)
+
+        def js_integrand(t):
+            a, b = p_pdf(t), q_pdf(t)
+            m = (a + b) / 2
+            return 0.5 * (a * math.log(a / m) if a > 0 else 0.0) + 0.5 * (b * math.log(b / m) if b > 0 else 0.0)
+
+        js_quad = scipy.integrate.quad(js_integrand, -12, 12, points=[-1.0, 1.0, mu], limit=200)[0]
+        p_grid, q_grid = mix.pdf(x), GaussianMixture1D([mu], [1.0]).pdf(x)
+        v_star = value_at_optimum(p_grid, q_grid, dx=dx).item()
+        assert abs(v_star - (-math.log(4.0) + 2 * js_quad)) < 1e-6, (mu, v_star, js_quad)
+        p, q = p_grid.numpy(), q_grid.numpy()
+        keep = (p + q) > 1e-12  # where both densities underflow the integrand is 0 for any D
+        p, q, t = p[keep], q[keep], x.numpy()[keep]
+        d_star = optimal_discriminator(p_grid, q_grid).numpy()[keep]
+        v_hand = _value(p, q, d_star, dx)
+        assert abs(v_hand - v_star) < 1e-9
+        for h in (np.exp(-(t - 0.5) ** 2), -np.exp(-(t + 1.0) ** 2), np.ones_like(t)):
+            for eps in (0.02, 0.1):
+                d = np.clip(d_star + eps * h * d_star * (1 - d_star), 1e-12, 1 - 1e-12)
+                assert _value(p, q, d, dx) < v_star - 1e-6, (mu, eps)
+        assert _value(p, q, np.clip(1 - d_star, 1e-12, 1 - 1e-12), dx) < v_star - 1e-3
+
+
 def test_empirical_value_with_optimal_logits_matches_value_at_optimum():
     """gan-value-empirical vs gan-js-optimum: the Monte Carlo V_hat at D* (logit log p_data - log p_g)
     converges to V(D*, G); tolerance = 5 standard errors of the estimate."""

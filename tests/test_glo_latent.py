@@ -66,7 +66,13 @@ def test_interpolation_is_linear_with_endpoints():
     assert torch.equal(path[0], za) and torch.allclose(path[-1], zb, atol=1e-7)
     assert torch.allclose(path[2], (za + zb) / 2, atol=1e-6)
     assert torch.allclose(path.diff(n=2, dim=0), torch.zeros(3, 4), atol=1e-6)
-    assert interpolate(torch.randn(3, 4), torch.randn(3, 4), 7).shape == (7, 3, 4)
+    za3, zb3 = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
+    batched = interpolate(za3, zb3, 7)
+    assert batched.shape == (7, 3, 4)
+    for step in range(7):  # hand values: z(t) = (1 - t) z_a + t z_b, t = step / 6, for every row
+        t = step / 6
+        torch.testing.assert_close(batched[step], (1 - t) * za3 + t * zb3, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(batched[3], (za3 + zb3) / 2, rtol=1e-12, atol=1e-12)  # the midpoint
     with pytest.raises(ValueError, match="steps"):
         interpolate(za, zb, 1)
 
@@ -102,6 +108,12 @@ def test_traversal_shape_and_mean_image_in_the_middle():
         centre = g(codes.mean(0, keepdim=True))
     assert torch.allclose(grid[0, 2], centre[0], atol=1e-5) and torch.allclose(grid[1, 2], centre[0], atol=1e-5)
     assert (grid[0, 0] - grid[0, -1]).abs().max() > 1e-3
+    mu, u, sigma = principal_directions(codes, 2)  # every cell: g(mu + s sigma_j u_j), s = -2, -1, 0, 1, 2
+    for j in range(2):
+        for col, step in enumerate((-2.0, -1.0, 0.0, 1.0, 2.0)):
+            with torch.no_grad():
+                want = g((mu + step * sigma[j] * u[j]).float()[None])[0]
+            torch.testing.assert_close(grid[j, col], want, rtol=1e-4, atol=1e-5)
 
 
 def test_invert_recovers_the_code_of_a_generated_image():

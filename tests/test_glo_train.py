@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from glo_teach import DCGANGenerator, DivergenceError
-from glo_teach.glo import train_glo
+from glo_teach.glo import LatentCodes, train_glo
 
 
 class LinearGenerator(nn.Module):
@@ -111,3 +111,22 @@ def test_bad_inputs_raise_clear_errors():
         train_glo(g, x, 4, optimizer="rmsprop")
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         train_glo(g, torch.zeros(8, 32, 32), 4)
+
+
+@pytest.mark.parametrize("z_reduction, scale", [("image", 1.0), ("batch", 0.25)])
+def test_code_step_is_lr_z_times_the_per_image_or_batch_mean_gradient(z_reduction, scale):
+    """glo-objective, z_reduction: one step on a batch of B = 4 images with g(z) = Wz + b (lr_g = 0), against
+    the hand gradient of l_i = mean_16 (W z_i + b - x_i)^2, grad_i = (2/16) W^T (W z_i + b - x_i):
+    "image" moves z_i by -lr_z grad_i, "batch" by -lr_z grad_i / B (the public code's batch-mean MSE)."""
+    torch.manual_seed(0)
+    g = LinearGenerator(3)
+    x = _low_rank_images(n=4)
+    z0 = LatentCodes(4, 3, init="gaussian", generator=torch.Generator().manual_seed(5)).weight.detach().clone()
+    with torch.no_grad():
+        W, b = g.fc.weight.clone(), g.fc.bias.clone()
+    _, codes, _ = train_glo(g, x, 3, lr_g=0.0, lr_z=0.5, epochs=1, batch_size=4, seed=5, z_reduction=z_reduction)
+    grad = (2 / 16) * (z0 @ W.T + b - x.reshape(4, 16)) @ W  # (B, d): row i is grad_{z_i} l_i
+    step = z0 - 0.5 * scale * grad
+    expected = step / step.norm(dim=1, keepdim=True).clamp_min(1.0)  # projection onto the unit ball
+    assert (grad.norm(dim=1) > 1e-3).all()
+    torch.testing.assert_close(codes.weight.detach(), expected, rtol=1e-5, atol=1e-6)

@@ -1,6 +1,8 @@
 """Property-based input validation: the public functions either work or raise ValueError / TypeError
 that says what was expected -- no IndexError, RuntimeError or shape error from deep inside torch."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -37,11 +39,22 @@ TWO_ARGS = [minimax_value, discriminator_loss, wgan_critic_loss, optimal_discrim
             lambda a, b: mode_coverage(a, b, 0.1, 1)]
 
 
+EXPECTED = re.compile(r"\b(must|expected|need|is empty|is an empty)\b")  # what the function wanted
+CAME = re.compile(r"\bgot\b|shape \(")  # what it was given
+
+
 def _only_clear_errors(fn, *args):
+    """fn works or raises ValueError / TypeError whose message states what was expected and what came
+    (for a TypeError caused by a non-tensor argument: that argument's type name)."""
     try:
         fn(*args)
     except CLEAR as e:
-        assert str(e), f"{fn}: empty error message"
+        msg = str(e)
+        assert EXPECTED.search(msg), f"{fn}: message does not say what was expected: {msg!r}"
+        assert CAME.search(msg), f"{fn}: message does not say what came: {msg!r}"
+        foreign = {type(a).__name__ for a in args if not isinstance(a, torch.Tensor)}
+        if isinstance(e, TypeError) and foreign:
+            assert any(name in msg for name in foreign), f"{fn}: TypeError does not name the type {foreign}: {msg!r}"
 
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,7 +2,7 @@
 
 # --- theory: value.py, losses.py, lipschitz.py, noise.py, dirac.py ---
 from .dirac import dirac_trajectory, dirac_value, dirac_vector_field
-from .lipschitz import (apply_spectral_norm, clip_weights_, gradient_penalty, interpolate, power_iteration,
+from .lipschitz import (apply_spectral_norm, clip_weights_, conv_operator_norm, gradient_penalty, interpolate, power_iteration,
                         sample_eps, spectral_norm)
 from .losses import (GAN_LOSSES, discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating,
                      hinge_discriminator_loss, hinge_generator_loss, lsgan_discriminator_loss, lsgan_generator_loss,
@@ -16,7 +16,7 @@ __all__ = [
     "discriminator_loss", "generator_loss_saturating", "generator_loss_nonsaturating",
     "lsgan_discriminator_loss", "lsgan_generator_loss", "wgan_critic_loss", "wgan_generator_loss",
     "hinge_discriminator_loss", "hinge_generator_loss", "GAN_LOSSES",
-    "clip_weights_", "sample_eps", "interpolate", "gradient_penalty", "power_iteration", "spectral_norm",
+    "clip_weights_", "sample_eps", "interpolate", "gradient_penalty", "power_iteration", "spectral_norm", "conv_operator_norm",
     "apply_spectral_norm", "add_instance_noise", "instance_noise_sigma",
     "dirac_value", "dirac_vector_field", "dirac_trajectory",
     "js_parallel_lines", "w1_parallel_lines", "parallel_lines", "w1_1d",

@@ -6,6 +6,9 @@
 - :func:`power_iteration`, :func:`spectral_norm`, :func:`apply_spectral_norm` (Miyato et al.
   2018): divide each weight by its largest singular value, estimated by one power-iteration step
   per training forward, so every linear map has Lipschitz constant ~ 1.
+- :func:`conv_operator_norm`: the true operator norm of a convolution as a linear map, which the
+  sigma of its reshaped (C_out, C_in k^2) weight does not bound (all-ones k x k kernel: reshaped
+  sigma = k, operator norm -> k^2).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from .._validate import check_positive_int, check_same_shape, check_tensor
 
 __all__ = [
     "clip_weights_", "sample_eps", "interpolate", "gradient_penalty", "power_iteration",
-    "spectral_norm", "apply_spectral_norm",
+    "spectral_norm", "apply_spectral_norm", "conv_operator_norm",
 ]
 
 _NORM_EPS = 1e-12  # as torch's spectral_norm: guards the division in u / ||u||
@@ -182,3 +185,52 @@ def apply_spectral_norm(net: nn.Module, n_power_iterations: int = 1) -> nn.Modul
         if isinstance(m, _SN_LAYERS) and not parametrize.is_parametrized(m, "weight"):
             spectral_norm(m, n_power_iterations)
     return net
+
+
+def conv_operator_norm(weight: torch.Tensor, input_shape: tuple[int, ...], stride: int = 1, padding: int = 0,
+                       transposed: bool = False, iters: int = 200,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
+    """Operator norm ||A||_2 = max_x ||A x|| / ||x|| of the convolution A: x -> conv2d(x, weight)
+    (or conv_transpose2d if ``transposed``) on inputs of shape ``input_shape`` = (C_in, H, W).
+
+    Power iteration on A^T A, x <- A^T A x / ||A^T A x||, with the adjoint A^T of conv2d being
+    conv_transpose2d with the same weight, stride and padding (and the output_padding that
+    restores the input size), and vice versa; returns sigma = ||A x|| for the final unit x (a
+    lower bound that converges to ||A||_2). This is the Lipschitz constant of the layer, which the
+    reshaped-weight sigma {eq}`sn-sigma` used by spectral normalisation does not bound:
+    for one channel and an all-ones k x k kernel the reshaped sigma is k, the operator norm tends
+    to the DC gain k^2 on large inputs. Book: {eq}`sn-sigma`.
+    """
+    weight = check_tensor(weight, "weight")
+    if weight.dim() != 4 or not weight.is_floating_point():
+        raise ValueError(f"weight must be a floating-point 4-d conv weight, got shape {tuple(weight.shape)}")
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (C_in, H, W), got {input_shape!r}")
+    check_positive_int(iters, "iters")
+    weight = weight.detach()
+    c_in = weight.shape[0] if transposed else weight.shape[1]
+    if input_shape[0] != c_in:
+        raise ValueError(f"input_shape has {input_shape[0]} channels, the weight expects {c_in}")
+    k_h, k_w = weight.shape[-2:]
+    H, W = input_shape[1:]
+
+    def fwd_conv(x):
+        return F.conv2d(x, weight, stride=stride, padding=padding)
+
+    def adj_conv(y, size):  # adjoint of conv2d onto inputs of spatial size `size`
+        out_pad = [size[i] - ((y.shape[2 + i] - 1) * stride - 2 * padding + (k_h, k_w)[i]) for i in range(2)]
+        return F.conv_transpose2d(y, weight, stride=stride, padding=padding, output_padding=tuple(out_pad))
+
+    if transposed:
+        A = lambda x: F.conv_transpose2d(x, weight, stride=stride, padding=padding)  # noqa: E731
+        At = fwd_conv  # conv2d is the adjoint of conv_transpose2d (output spatial size = H, W)
+    else:
+        A = fwd_conv
+        At = lambda y: adj_conv(y, (H, W))  # noqa: E731
+    with torch.no_grad():
+        x = torch.randn(1, *input_shape, generator=generator, dtype=weight.dtype).to(weight.device)
+        x = x / x.norm()
+        for _ in range(iters):
+            x = At(A(x))
+            x = x / x.norm().clamp_min(_NORM_EPS)
+        return A(x).norm()
