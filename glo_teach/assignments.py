@@ -26,8 +26,11 @@ hand out, and keeps for the instructor ``OUT/grade.py`` and ``OUT/.hidden_tests.
 instructor's test cells). :func:`grade_notebook` puts those test cells back into a submission,
 runs it with nbclient under ``GLO_TEACH_BUDGET=smoke`` and scores each question.
 :func:`question_table` lists the questions of the book (chapter, number, title, points, kind,
-checks), the source of the generated part of ``book/instructors.md``; ``OUT/solutions.md``
-(written by :func:`build_assignments`) collects every solution, hidden test and rubric.
+checks); :func:`update_instructors_page` (``glo-teach assignments table --write``) regenerates from
+it the block of ``book/instructors.md`` between its marker comments: the question table
+(:func:`questions_markdown`), a 12-week syllabus (:data:`SYLLABUS`, :func:`syllabus_markdown`) and
+the checks no question uses. ``OUT/solutions.md`` (written by :func:`build_assignments`) collects
+every solution, hidden test and rubric.
 """
 
 from __future__ import annotations
