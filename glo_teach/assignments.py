@@ -453,8 +453,15 @@ def questions_markdown(book_dir: str | Path | None = None, rows: list[dict] | No
     return "\n".join(lines) + "\n"
 
 
+_HAND_NUMBER = re.compile(r"^\d+\.\s*")  # "7. " in a title written with its number
+
+
 def _chapter_title(nb, stem: str) -> str:
-    return next((line.lstrip("# ").strip() for line in nb.cells[0].source.split("\n") if line.startswith("# ")), stem)
+    """'7. GLO: Generative Latent Optimization' for book/07_glo: the number comes from the file name, since the
+    book numbers its chapters itself (_toc.yml's ``numbered``) and the titles carry none."""
+    title = next((line.lstrip("# ").strip() for line in nb.cells[0].source.split("\n") if line.startswith("# ")), stem)
+    number = re.match(r"(\d+)_", stem)
+    return f"{int(number.group(1))}. {_HAND_NUMBER.sub('', title)}" if number else title
 
 
 def syllabus_markdown(book_dir: str | Path | None = None, rows: list[dict] | None = None) -> str:

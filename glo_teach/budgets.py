@@ -3,16 +3,22 @@
 ``smoke`` makes each chapter run in seconds (CI), ``cpu`` within about five minutes per
 chapter on two cores, ``gpu`` at the paper's scale. The budget is chosen by
 ``$GLO_TEACH_BUDGET``; unset, it is ``gpu`` when CUDA is available and ``cpu`` otherwise.
+
+``$GLO_TEACH_STEP_CAP=N`` (a positive integer) caps every step count of the chosen budget at N
+(``gan_steps``, ``toy_steps``, ``invert_steps``, and ``max_steps`` for the epoch-based GLO and VAE
+loops) and leaves every size alone: ``GLO_TEACH_BUDGET=gpu GLO_TEACH_STEP_CAP=2`` runs each loop at
+the paper's shapes (full data, width 64, ``n_eval``, ``table1_recon``) for two steps, a check of
+shapes and memory, not of quality. It is read here only (:func:`get_budget`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
-__all__ = ["Budget", "BUDGETS", "get_budget", "default_device", "progress_enabled"]
+__all__ = ["Budget", "BUDGETS", "STEP_CAP_VARIABLE", "capped", "get_budget", "default_device", "progress_enabled"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Budget:
     classifier_epochs: int  # epochs of the digit classifier used by the Frechet distance
     table1_width: int  # DCGAN width (ngf = ndf) of Table 1's VAE, DCGAN and GLO generators (the paper: 64)
     table1_recon: int  # images per split (train, test) whose codes Table 1 finds and scores
+    max_steps: int | None = None  # cap on optimiser steps of every epoch-based loop (GLO, VAE); None = no cap
 
 
 BUDGETS: dict[str, Budget] = {
@@ -53,17 +60,40 @@ BUDGETS: dict[str, Budget] = {
 }
 
 
+STEP_CAP_VARIABLE = "GLO_TEACH_STEP_CAP"
+
+
+def capped(budget: Budget, cap: int) -> Budget:
+    """``budget`` with every step count at most ``cap``: gan_steps, toy_steps, invert_steps, and
+    max_steps for the epoch-based loops. Sizes (n_images, batch_size, n_eval, table1_width, table1_recon)
+    and epoch counts stay as they are (the loops stop at max_steps)."""
+    return replace(budget, gan_steps=min(budget.gan_steps, cap), toy_steps=min(budget.toy_steps, cap),
+                   invert_steps=min(budget.invert_steps, cap), max_steps=cap)
+
+
+def _step_cap() -> int | None:
+    """``$GLO_TEACH_STEP_CAP`` as a positive integer, or None when it is unset or empty."""
+    value = os.environ.get(STEP_CAP_VARIABLE, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{STEP_CAP_VARIABLE} must be a positive integer (steps per loop, e.g. 2), got {value!r}")
+    return int(value)
+
+
 def default_device() -> torch.device:
     """CUDA when available, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def get_budget(name: str | None = None) -> Budget:
-    """The budget called ``name``, else ``$GLO_TEACH_BUDGET``, else ``gpu``/``cpu`` by device."""
+    """The budget called ``name``, else ``$GLO_TEACH_BUDGET``, else ``gpu``/``cpu`` by device; with
+    ``$GLO_TEACH_STEP_CAP`` set, its steps capped (:func:`capped`), whichever way it was chosen."""
     name = name or os.environ.get("GLO_TEACH_BUDGET") or ("gpu" if torch.cuda.is_available() else "cpu")
     if name not in BUDGETS:
         raise ValueError(f"budget must be one of {sorted(BUDGETS)}, got {name!r}")
-    return BUDGETS[name]
+    cap = _step_cap()
+    return BUDGETS[name] if cap is None else capped(BUDGETS[name], cap)
 
 
 def progress_enabled() -> bool:

@@ -2,6 +2,7 @@
 
     glo-teach table1 --dataset mnist --budget cpu --out results/table1-mnist
     glo-teach tune --dataset mnist --budget reference --out results/tune-mnist
+    glo-teach reference --dataset mnist --out reference/mnist [--budget cpu]
     glo-teach assignments build --out assignments/ [--chapters 02 06]
     glo-teach assignments table [--write | --check]
 """
@@ -42,6 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     tu.add_argument("--device", default=None)
     tu.add_argument("--seed", type=int, default=0)
 
+    ref = commands.add_parser("reference", help="train (or resume) and score Table 1's models into an artefact folder",
+                              description="Train PCA, VAE, DCGAN and GLO (resuming a killed run), score them as in "
+                                          "Table 1 and write the artefact folder: checkpoint.pt (weights, GLO's codes "
+                                          "and their Gaussian), table1.json/csv/md, figures and manifest.json "
+                                          "(SHA-256 of every file). Commit it as reference/<dataset>/ for the "
+                                          "chapters to load (glo_teach.reference.store).")
+    ref.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
+    ref.add_argument("--budget", choices=sorted(BUDGETS) + ["reference"], default="reference",
+                     help="the paper's scale `reference` (default) or a budget's protocol")
+    ref.add_argument("--out", required=True, help="the artefact folder")
+    ref.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
+    ref.add_argument("--seed", type=int, default=0)
+
     asg = commands.add_parser("assignments", help="student versions of the chapters and a grader")
     asg_commands = asg.add_subparsers(dest="assignments_command", required=True)
     b = asg_commands.add_parser("build", help="write student notebooks, student.zip, grade.py and .hidden_tests.json")
@@ -75,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         after, record = run_tuning(args.dataset, before, args.out, steps_grid=tuple(args.steps), device=args.device,
                                    seed=args.seed)
         print(tuning_markdown(before, after, record))
+    elif args.command == "reference":
+        from .reference import to_markdown
+        from .reference.store import write_reference
+
+        result = write_reference(args.dataset, args.budget, args.out, args.seed, args.device)
+        print(to_markdown(result))
+        print(f"artefacts and manifest.json in {args.out}")
     elif args.command == "assignments" and args.assignments_command == "table":
         from pathlib import Path
 

@@ -7,6 +7,9 @@ VENV=${VENV:-.venv}
 export GLO_TEACH_DATA=${GLO_TEACH_DATA:-$(cd .. && pwd)/shared/data}
 export CI=${CI:-true}  # progress bars off: their output breaks nbval comparisons
 export MPLBACKEND=Agg
+# chapters get trained models from the model store (glo_teach/reference/store.py), which caches them under
+# $GLO_TEACH_MODELS: CI trains into a folder of its own, never loading models an older checkout left in ~/.cache
+export GLO_TEACH_MODELS=${GLO_TEACH_MODELS:-$(mktemp -d)}
 phase() { echo; echo "=== $1"; PHASE_START=$SECONDS; }
 done_phase() { echo "=== $1 took $((SECONDS - PHASE_START)) s"; }
 TOTAL_START=$SECONDS

@@ -20,6 +20,8 @@ def _mini_book(tmp_path: Path, code: str) -> Path:
     (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapter\n")
     (book / "intro.md").write_text("# Mini book\n")
     (book / "_vendor").mkdir()  # html_static_path entry; the vendored files are not needed here
+    shutil.copytree(ROOT / "book" / "_ext", book / "book" / "_ext")  # the config's local extension
+    shutil.copy(ROOT / "book" / "references.bib", book / "book" / "references.bib")  # and its bibliography
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_markdown_cell("# Chapter"), nbformat.v4.new_code_cell(code)]

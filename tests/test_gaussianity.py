@@ -106,6 +106,23 @@ def test_interpolation_between_two_clusters_leaves_the_support():
         interpolation_off_support(codes, a[:2], b[:2], steps=2)
 
 
+def test_off_support_in_high_dimension_sees_a_gap_but_not_the_middle_of_a_shell():
+    """Eq. gauss-off-support in d = 32 (chapter 11's toy): two clusters of radius r (std r / sqrt(d) per coordinate)
+    with centres 4 r apart leave a hole that every path across it enters, and paths inside one cluster never leave;
+    but the empty middle of one Gaussian shell is no hole for this rule: in high dimension a path's midpoint is
+    closer to the samples than they are to their nearest neighbours, so a fresh Gaussian's paths score 0."""
+    g, d, r = _gen(11), 32, 0.2
+    a = torch.randn(500, d, generator=g) * r / d ** 0.5
+    b = torch.randn(500, d, generator=g) * r / d ** 0.5
+    b[:, 0] += 4 * r
+    codes = torch.cat([a, b])
+    across = interpolation_off_support(codes, a[:50], b[:50], steps=16)
+    inside = interpolation_off_support(codes, a[:50], a[50:100], steps=16)
+    assert across > 0.3 and inside == 0.0
+    shell = torch.randn(1000, d, generator=g)
+    assert interpolation_off_support(shell, shell[:100], shell[100:200], steps=16) < 0.01
+
+
 def test_nearest_neighbour_copies_detects_a_copy():
     """A training image itself has distance 0, a perturbed one has exactly ||noise||."""
     train = torch.rand(10, 1, 4, 4, generator=_gen(11), dtype=torch.float64) * 2 - 1

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from glo_teach import DCGANGenerator
-from glo_teach.glo import (LatentCodes, arithmetic, fit_gaussian, interpolate, invert, principal_directions,
+from glo_teach.glo import (LatentCodes, arithmetic, fit_diagonal_gaussian, fit_gaussian, interpolate, invert, principal_directions,
                            project_to_ball, sample, traversal)
 from glo_teach.metrics import psnr
 
@@ -43,6 +43,24 @@ def test_fit_gaussian_is_the_ml_estimate():
     assert np.allclose(gauss.mean.numpy(), zn.mean(0), atol=1e-6)
     assert np.allclose(gauss.covariance_matrix.numpy(), np.cov(zn, rowvar=False, bias=True) + 1e-5 * np.eye(5), atol=1e-6)
     assert fit_gaussian(LatentCodes(10, 3)).mean.shape == (3,)
+
+
+def test_fit_diagonal_gaussian_keeps_the_variances_and_drops_the_correlations():
+    """gauss-samplers: mu = mean, s_j^2 = (1/n) sum_i (z_ij - mu_j)^2 + jitter, off-diagonal 0 (oracle: numpy)."""
+    z = _codes()  # rotated axes: strongly correlated coordinates
+    diag = fit_diagonal_gaussian(z, jitter=1e-5)
+    zn = z.double().numpy()
+    cov = np.cov(zn, rowvar=False, bias=True)
+    assert np.abs(cov - np.diag(np.diag(cov))).max() > 0.01  # the oracle case has correlations to drop
+    assert np.allclose(diag.mean.numpy(), zn.mean(0), atol=1e-6)
+    assert np.allclose(diag.covariance_matrix.numpy(), np.diag(np.var(zn, axis=0) + 1e-5), atol=1e-6)
+    # the same diagonal as the full fit, and a sample() input
+    assert torch.allclose(diag.covariance_matrix.diagonal(), fit_gaussian(z).covariance_matrix.diagonal(), atol=1e-6)
+    assert sample(_calibrated_generator(d=5), diag, 3).shape == (3, 1, 32, 32)
+    with pytest.raises(ValueError, match="at least 2 codes"):
+        fit_diagonal_gaussian(z[:1])
+    with pytest.raises(ValueError, match="jitter"):
+        fit_diagonal_gaussian(z, jitter=-1.0)
 
 
 def test_samples_follow_the_fit():
@@ -114,6 +132,25 @@ def test_traversal_shape_and_mean_image_in_the_middle():
             with torch.no_grad():
                 want = g((mu + step * sigma[j] * u[j]).float()[None])[0]
             torch.testing.assert_close(grid[j, col], want, rtol=1e-4, atol=1e-5)
+
+
+def test_traversal_from_a_training_code_walks_the_same_directions():
+    """glo-principal with z_0 = a given code: every cell is g(z_0 + s sigma_j u_j), the middle column g(z_0);
+    a start of the wrong shape is refused, naming the shape expected."""
+    codes = _codes(d=5)
+    g = _calibrated_generator(d=5)
+    z0 = codes[3]
+    grid = traversal(g, codes, k=2, n_steps=3, scale=1.5, start=z0)
+    mu, u, sigma = principal_directions(codes, 2)
+    for j in range(2):
+        for col, step in enumerate((-1.5, 0.0, 1.5)):
+            with torch.no_grad():
+                want = g((z0 + step * sigma[j] * u[j]).float()[None])[0]
+            torch.testing.assert_close(grid[j, col], want, rtol=1e-4, atol=1e-5)
+    with torch.no_grad():
+        assert not torch.allclose(grid[0, 1], g(mu.float()[None])[0], atol=1e-3)  # not the mean code's image
+    with pytest.raises(ValueError, match=r"start must be one code of shape \(5,\), got \(1, 5\)"):
+        traversal(g, codes, k=2, start=z0[None])
 
 
 def test_invert_recovers_the_code_of_a_generated_image():

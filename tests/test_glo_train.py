@@ -130,3 +130,25 @@ def test_code_step_is_lr_z_times_the_per_image_or_batch_mean_gradient(z_reductio
     expected = step / step.norm(dim=1, keepdim=True).clamp_min(1.0)  # projection onto the unit ball
     assert (grad.norm(dim=1) > 1e-3).all()
     torch.testing.assert_close(codes.weight.detach(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_max_steps_stops_after_exactly_that_many_steps_and_a_capped_run_resumes(tmp_path):
+    """max_steps=k: k optimiser steps in all (history has k losses), the first k of the uncapped run, also when k
+    ends inside an epoch (3 steps per epoch here); a run capped at 2 and called again with max_steps=4, then
+    uncapped, continues from its checkpoint and ends bitwise equal to the uninterrupted run."""
+    g_ref, codes_ref, hist_ref = _tiny_run(optimizer="adam", lr_g=1e-3)
+    assert len(hist_ref["loss"]) == 6
+    for k in (1, 2, 4):
+        _, _, hist = _tiny_run(optimizer="adam", lr_g=1e-3, max_steps=k)
+        assert hist["loss"] == hist_ref["loss"][:k]
+    _, _, hist = _tiny_run(optimizer="adam", lr_g=1e-3, max_steps=100)  # a cap above the epochs' steps: no effect
+    assert hist["loss"] == hist_ref["loss"]
+    for cap in (2, 4, None):
+        g, codes, hist = _tiny_run(tmp_path, optimizer="adam", lr_g=1e-3, max_steps=cap)
+        assert hist["loss"] == hist_ref["loss"][:cap]
+    assert torch.equal(codes.weight, codes_ref.weight)
+    for (name, a), (_, b) in zip(g.state_dict().items(), g_ref.state_dict().items()):
+        assert torch.equal(a, b), name
+    for bad in (0, -1, 2.5):
+        with pytest.raises((ValueError, TypeError), match="max_steps"):
+            _tiny_run(max_steps=bad)

@@ -266,3 +266,22 @@ def test_train_gan_refuses_rz_weight_without_create_graph():
     h = train_gan(G, D, RING.sample, steps=1, batch_size=8, device="cpu",
                   latent_optimisation=dict(create_graph=False, rz_weight=0.0))
     assert h["rz"][0] > 0  # R_z is still measured and logged
+
+
+def test_logan_biggan_deep_constants_are_the_cited_ones_and_usable():
+    """LOGAN_BIGGAN_DEEP holds the published NGD setting (alpha 0.9, beta 5, half of z, R_z weight 300,
+    U(-1, 1), one step), and its step keys are accepted by latent_optimise: on g = (3, 4) with fraction 1
+    the step is 0.9 (3, 4) / (5 + 25) (eq. logan-ngd), and with fraction 1/2 one of the two coordinates moves."""
+    from glo_teach.gan import LOGAN_BIGGAN_DEEP as L
+
+    assert (L["method"], L["alpha"], L["beta"], L["fraction"], L["rz_weight"], L["prior"], L["steps"]) == \
+        ("ngd", 0.9, 5.0, 0.5, 300.0, "uniform", 1)
+    step_keys = {k: L[k] for k in ("method", "alpha", "beta", "prior", "steps")}
+    G = _Linear(torch.eye(2, dtype=torch.float64))
+    D = _Linear(torch.tensor([[3.0, 4.0]], dtype=torch.float64), score=True)
+    z = torch.zeros(1, 2, dtype=torch.float64)
+    _, dz = latent_optimise(z, G, D, fraction=1.0, **step_keys)
+    assert torch.allclose(dz, torch.tensor([[0.09, 0.12]], dtype=torch.float64), atol=1e-12, rtol=0)
+    _, dz_half = latent_optimise(z, G, D, fraction=L["fraction"], generator_rng=torch.Generator().manual_seed(0),
+                                 **step_keys)
+    assert int((dz_half != 0).sum()) == 1

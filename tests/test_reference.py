@@ -182,6 +182,8 @@ def test_deviations_table_follows_the_settings():
     md = deviations_markdown(small).splitlines()
     assert len(md) == 2 + len(small) and all(line.count(" | ") == 3 for line in md[2:])
     assert "(67,812)" in deviations(Protocol(), "mnist", 67_812)[0]["paper"]
+    capped = {r["what"]: r for r in deviations(Protocol(max_steps=2), "mnist")}  # $GLO_TEACH_STEP_CAP
+    assert "training length" not in {r["what"] for r in ref} and "2 optimiser steps" in capped["training length"]["ours"]
 
 
 def test_load_dataset_positions_index_within_the_split():

@@ -194,3 +194,22 @@ def test_huge_learning_rate_raises_divergence_error():
     """The guard stops a run within one step when Adam's step explodes the weights."""
     with pytest.raises(DivergenceError, match="learning rate"):
         train_vae(*_tiny(), epochs=1, batch_size=16, lr=1e6)
+
+
+def test_max_steps_stops_after_exactly_that_many_steps_and_a_capped_run_resumes(tmp_path):
+    """max_steps=k: k Adam steps (k losses in the history), the first k of the uncapped run (3 steps per epoch,
+    so 5 ends inside the second); a run capped at 5 and called again uncapped ends bitwise equal to one run."""
+    kw = dict(epochs=4, batch_size=16, lr=1e-3, seed=3)
+    vae_a, hist_a = train_vae(*_tiny(), **kw)
+    assert len(hist_a["loss"]) == 12
+    _, hist_5 = train_vae(*_tiny(), max_steps=5, **kw)
+    assert hist_5 == {key: v[:5] for key, v in hist_a.items()}
+    _, hist_capped = train_vae(*_tiny(), checkpoint_dir=tmp_path, max_steps=5, **kw)
+    assert len(hist_capped["loss"]) == 5
+    vae_c, hist_c = train_vae(*_tiny(seed=99), checkpoint_dir=tmp_path, **kw)  # resumes at step 5
+    assert hist_c == hist_a
+    for (name, p), q in zip(vae_a.state_dict().items(), vae_c.state_dict().values()):
+        assert torch.equal(p, q), name
+    for bad in (0, -3, 1.5):
+        with pytest.raises((ValueError, TypeError), match="max_steps"):
+            train_vae(*_tiny(), max_steps=bad, **kw)

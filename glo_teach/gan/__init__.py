@@ -1,7 +1,8 @@
 """GAN theory and training: the minimax game, its losses, Lipschitz tools and the training loop."""
 
-# --- theory: value.py, losses.py, lipschitz.py, noise.py, dirac.py ---
+# --- theory: value.py, losses.py, lipschitz.py, noise.py, dirac.py, wasserstein.py, duality.py ---
 from .dirac import dirac_trajectory, dirac_value, dirac_vector_field
+from .duality import KRDuality, kr_duality, lipschitz_on
 from .lipschitz import (apply_spectral_norm, clip_weights_, conv_operator_norm, gradient_penalty, interpolate, power_iteration,
                         sample_eps, spectral_norm)
 from .losses import (GAN_LOSSES, discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating,
@@ -20,6 +21,7 @@ __all__ = [
     "apply_spectral_norm", "add_instance_noise", "instance_noise_sigma",
     "dirac_value", "dirac_vector_field", "dirac_trajectory",
     "js_parallel_lines", "w1_parallel_lines", "parallel_lines", "w1_1d",
+    "KRDuality", "kr_duality", "lipschitz_on",
 ]
 
 # --- training: train.py, conditional.py, cyclegan.py ---
@@ -36,6 +38,12 @@ __all__ += [
 ]
 
 # --- latent optimisation (LOGAN): latent_opt.py ---
-from .latent_opt import LATENT_METHODS, PRIORS, latent_optimise, latent_regulariser, sample_prior  # noqa: E402
+from .latent_opt import (LATENT_METHODS, LOGAN_BIGGAN_DEEP, PRIORS, latent_optimise, latent_regulariser,  # noqa: E402
+                         sample_prior)
 
-__all__ += ["latent_optimise", "latent_regulariser", "sample_prior", "LATENT_METHODS", "PRIORS"]
+__all__ += ["latent_optimise", "latent_regulariser", "sample_prior", "LATENT_METHODS", "PRIORS", "LOGAN_BIGGAN_DEEP"]
+
+# --- the energy-based reading of the latent step: langevin.py ---
+from .langevin import langevin  # noqa: E402
+
+__all__ += ["langevin"]

@@ -67,15 +67,21 @@ def principal_directions(codes: LatentCodes | torch.Tensor, k: int) -> tuple[tor
 
 @torch.no_grad()
 def traversal(generator: nn.Module, codes: LatentCodes | torch.Tensor, k: int = 4, n_steps: int = 7,
-              scale: float = 2.0) -> torch.Tensor:
-    """Images g(mu + s sigma_j u_j) for j < k and s on linspace(-scale, scale, n_steps); (k, n_steps, C, H, W).
+              scale: float = 2.0, start: torch.Tensor | None = None) -> torch.Tensor:
+    """Images g(z_0 + s sigma_j u_j) for j < k and s on linspace(-scale, scale, n_steps); (k, n_steps, C, H, W).
 
-    The paper's Fig. 6: from the mean code along each principal vector of the centred codes (the
-    mean image is in the middle column when n_steps is odd). Generator in eval mode.
+    The paper's Fig. 6: from z_0 = mu, the mean code, along each principal vector u_j (standard
+    deviation sigma_j) of the centred codes; ``start`` (d,) walks from another code instead, e.g. a
+    training image's (the middle column is g(z_0) when n_steps is odd). Generator in eval mode.
     Book: {eq}`glo-principal`.
     """
     check_positive_int(n_steps, "n_steps")
     mu, u, sigma = principal_directions(codes, k)
+    if start is not None:
+        start = torch.as_tensor(start, dtype=mu.dtype, device=mu.device)
+        if start.shape != mu.shape:
+            raise ValueError(f"start must be one code of shape {tuple(mu.shape)}, got {tuple(start.shape)}")
+        mu = start
     s = torch.linspace(-scale, scale, n_steps, dtype=mu.dtype, device=mu.device)
     z = mu + s[None, :, None] * (sigma[:, None] * u)[:, None, :]  # (k, n_steps, d)
     with eval_mode(generator):

@@ -89,13 +89,14 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
               lr_g: float = 1.0, lr_z: float = 10.0, epochs: int = 1, batch_size: int = 128, init: str = "gaussian",
               device: torch.device | str = "cpu", seed: int = 0, checkpoint_dir=None, checkpoint_every: int = 500,
               projection: str = "ball", lap_levels: int = 4, z_reduction: str = "image",
-              optimizer: str = "sgd") -> tuple[nn.Module, LatentCodes, dict]:
+              optimizer: str = "sgd", max_steps: int | None = None) -> tuple[nn.Module, LatentCodes, dict]:
     """Fit GLO, Eq. {eq}`glo-objective`, by SGD with projection {eq}`glo-projection`.
 
     ``loss``: "mse", "lap1" or "l2+lap1" (:func:`glo_teach.glo.glo_loss`). ``optimizer``: "sgd"
     (the paper), "momentum" or "adam" for theta; the codes always take plain SGD steps of size
     ``lr_z`` followed by the projection (module docstring: measured settings). ``init``: "gaussian"
-    or "pca" codes. ``checkpoint_dir``: resume from its checkpoint if one is there, save every
+    or "pca" codes. ``max_steps``: stop after at most that many steps in all (``Budget.max_steps``;
+    None: every epoch). ``checkpoint_dir``: resume from its checkpoint if one is there, save every
     ``checkpoint_every`` steps and at the end (a resumed run ends bitwise equal to an
     uninterrupted one on CPU). Returns (generator, codes, history), the generator on ``device`` in
     channels_last memory format (same values, faster convolutions) with history["loss"] the
@@ -107,6 +108,8 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     check_positive_int(latent_dim, "latent_dim")
     for name, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         check_positive_int(v, name)
+    if max_steps is not None:
+        check_positive_int(max_steps, "max_steps")
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if optimizer not in OPTIMIZERS:
@@ -132,7 +135,7 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     opt_g = _theta_optimizer(generator.parameters(), optimizer, lr_g)  # "sgd": plain SGD, as in the paper
     drop_last = n > batch_size and n % batch_size == 1  # BatchNorm cannot train on a batch of one
     steps_per_epoch = n // batch_size if drop_last else -(-n // batch_size)
-    total = epochs * steps_per_epoch
+    total = epochs * steps_per_epoch if max_steps is None else min(epochs * steps_per_epoch, max_steps)
     history: dict = {"loss": [], "epoch_loss": []}
     step = 0
 
@@ -176,5 +179,7 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
                 history["epoch_loss"].append(sum(history["loss"][-steps_per_epoch:]) / steps_per_epoch)
             if step % checkpoint_every == 0 and step < total:
                 save()
+            if step == total:  # max_steps reached within an epoch
+                break
     save()
     return generator, codes, history

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from ..budgets import Budget, get_budget
+from ..budgets import BUDGETS, Budget, get_budget
 from ..data import DATASETS, ImageDataset, evenly_spaced, load_dataset
 from ..data.datasets import split_size
 from ..glo.pyramid import LAP1_READINGS
@@ -119,6 +119,9 @@ class Protocol:
     # the Lap1 half again under these readings of Lap1 (rows "lap1-<reading>"), to see which matches the paper;
     # None: every reading other than inversion.lap1_reading
     extra_lap1_readings: tuple[str, ...] | None = None
+    # cap on the optimiser steps of the VAE and GLO loops (the budget's max_steps, set by $GLO_TEACH_STEP_CAP:
+    # a shape and memory check at a budget's sizes); None = every epoch. gan_steps and inversion.steps carry it too.
+    max_steps: int | None = None
 
     def __post_init__(self):
         if not 0 < self.n_val <= VALIDATION_RESERVED:
@@ -137,12 +140,14 @@ class Protocol:
 
     @classmethod
     def from_budget(cls, budget: Budget | str | None = None, **overrides) -> "Protocol":
-        """The protocol at a budget's sizes (n_images, table1_width, table1_recon, epochs, steps, invert_steps)."""
+        """The protocol at a budget's sizes (n_images, table1_width, table1_recon, epochs, steps, invert_steps,
+        max_steps)."""
         b = budget if isinstance(budget, Budget) else get_budget(budget)
         sizes = dict(name=b.name, n_fit=b.n_images, n_scored=b.table1_recon, n_val=min(b.n_eval, 1000),
                      width=b.table1_width, batch_size=b.batch_size, vae_epochs=b.vae_epochs, gan_steps=b.gan_steps,
                      glo_epochs=b.glo_epochs, inversion=InversionSettings(steps=b.invert_steps),
-                     sanity_n=min(64, b.table1_recon), extra_lap1_readings=())  # budgets: one reading
+                     sanity_n=min(64, b.table1_recon), extra_lap1_readings=(),  # budgets: one reading
+                     max_steps=b.max_steps)
         return cls(**{**sizes, **overrides})
 
     def glo_settings(self) -> dict:
@@ -152,18 +157,27 @@ class Protocol:
     def replace(self, **changes) -> "Protocol":
         return replace(self, **changes)
 
+    @classmethod
+    def from_dict(cls, values: dict) -> "Protocol":
+        """The protocol that ``dataclasses.asdict`` (or its JSON round trip) turned into ``values``."""
+        values = dict(values)
+        values["inversion"] = InversionSettings(**values["inversion"])
+        if values.get("extra_lap1_readings") is not None:
+            values["extra_lap1_readings"] = tuple(values["extra_lap1_readings"])
+        return cls(**values)
 
-PROTOCOLS: dict[str, Protocol] = {name: Protocol.from_budget(name) for name in ("smoke", "cpu", "gpu")}
+
+# the budgets' stated settings (never capped: $GLO_TEACH_STEP_CAP applies through get_protocol / get_budget)
+PROTOCOLS: dict[str, Protocol] = {name: Protocol.from_budget(BUDGETS[name]) for name in ("smoke", "cpu", "gpu")}
 PROTOCOLS["reference"] = Protocol()  # the paper's scale: full fit part, width 64, 1000 inversion steps
 
 
 def get_protocol(budget: Budget | str | None = None) -> Protocol:
-    """The protocol of a budget (or of ``"reference"``); a Budget object gives its own sizes."""
-    if isinstance(budget, Budget):
-        return Protocol.from_budget(budget)
+    """The protocol of a budget (or of ``"reference"``); a Budget object gives its own sizes, a name (or None)
+    the budget :func:`glo_teach.get_budget` returns (steps capped when ``$GLO_TEACH_STEP_CAP`` is set)."""
     if budget == "reference":
         return PROTOCOLS["reference"]
-    return PROTOCOLS[get_budget(budget).name]
+    return Protocol.from_budget(budget if isinstance(budget, Budget) else get_budget(budget))
 
 
 def glo_loss_kind(dataset: str) -> str:

@@ -20,7 +20,8 @@ from ..plot import show_images
 from .protocol import ROWS, SANITY_DB, VALIDATION_RESERVED, Protocol, glo_loss_kind
 from .score import decode
 
-__all__ = ["Table1Result", "write_csv", "write_json", "read_json", "to_markdown", "per_class_markdown", "deviations", "deviations_markdown",
+__all__ = ["Table1Result", "write_csv", "write_json", "read_json", "result_from_json", "to_markdown", "per_class_markdown",
+           "deviations", "deviations_markdown",
            "curve_markdown", "figures", "lap1_reading_gaps", "CODES_LABEL"]
 
 CODES_LABEL = {"mse": "MSE", "lap1": "Lap1", "encoder": "encoder μ(x)", "lap1-coefficient": "Lap1, coefficient reading",
@@ -51,6 +52,8 @@ class Table1Result:
     sanity_n: int = 0  # own samples inverted
     protocol: Protocol | None = None  # every setting of the run
     deviations: list[dict] = field(default_factory=list)  # from :func:`deviations`
+    # test pSNR of every scored image, {"<method> <codes>": [dB, ...]} in the order of load_test's images
+    per_image_test: dict[str, list[float]] = field(default_factory=dict)
 
 
 def write_csv(result: Table1Result, path: str | Path) -> None:
@@ -66,9 +69,11 @@ def write_csv(result: Table1Result, path: str | Path) -> None:
                              _fmt(r["paper_test"])])
 
 
-def write_json(result: Table1Result, path: str | Path, seed: int | None = None) -> None:
-    """Every score with its standard error and n, the sanity check, the protocol (every setting), the
-    deviations, wall times, the seed, the command line, the library commit and torch's version."""
+def write_json(result: Table1Result, path: str | Path, seed: int | None = None,
+               command: list[str] | None = None) -> None:
+    """Every score with its standard error and n, each scored test image's pSNR, the per-class scores, the
+    sanity check, the protocol (every setting), the deviations, wall times, the seed, the command line
+    (``command``, else ``sys.argv``), the library commit and torch's version."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
                                 cwd=Path(__file__).resolve().parent).stdout.strip() or None
@@ -82,13 +87,31 @@ def write_json(result: Table1Result, path: str | Path, seed: int | None = None) 
                          "share_above": _none(result.sanity_above)},
               "protocol": asdict(result.protocol) if result.protocol is not None else None,
               "deviations": result.deviations, "seconds": result.seconds, "seed": seed,
-              "command": sys.argv, "commit": commit, "torch": torch.__version__}
+              "per_class": {m: [_none(v) for v in vals] for m, vals in result.per_class.items()},
+              "class_counts": result.class_counts, "class_names": list(result.class_names),
+              "per_image_test": result.per_image_test,
+              "command": list(command) if command is not None else sys.argv, "commit": commit,
+              "torch": torch.__version__}
     Path(path).write_text(json.dumps(record, indent=1, ensure_ascii=False))
 
 
 def read_json(path: str | Path) -> dict:
     """The record :func:`write_json` wrote (NaN stored as null)."""
     return json.loads(Path(path).read_text())
+
+
+def result_from_json(record: dict, samples: dict[str, torch.Tensor] | None = None) -> Table1Result:
+    """The :class:`Table1Result` of a record :func:`write_json` wrote (``samples``, not stored there, given apart)."""
+    nan = lambda v: math.nan if v is None else v  # noqa: E731
+    rows = [{k: nan(v) if k not in ("method", "codes") else v for k, v in r.items()} for r in record["rows"]]
+    sanity = record["sanity"]
+    return Table1Result(
+        record["dataset"], record["budget"], record["latent_dim"], rows, sanity["psnr"], record.get("seconds", {}),
+        record["n_train"], (record["n_scored"]["train"], record["n_scored"]["test"]), nan(sanity["share_above"]),
+        {m: [nan(v) for v in vals] for m, vals in record.get("per_class", {}).items()}, record.get("class_counts", []),
+        tuple(record.get("class_names", ())), samples or {}, sanity_se=nan(sanity["se"]), sanity_n=sanity["n"],
+        protocol=Protocol.from_dict(record["protocol"]) if record.get("protocol") else None,
+        deviations=record.get("deviations", []), per_image_test=record.get("per_image_test", {}))
 
 
 def _none(v: float) -> float | None:
@@ -198,6 +221,9 @@ def deviations(protocol: Protocol, dataset: str, n_train_split: int | None = Non
         "equal to MSE up to scale" if vae_loss == "MSE" else "one likelihood for every data set")
     if p.vae_epochs != 25:
         add("VAE epochs", "25", str(p.vae_epochs), f"compute: budget `{p.name}`")
+    if p.max_steps is not None:
+        add("training length", "every epoch", f"VAE and GLO stop after {p.max_steps} optimiser steps",
+            "`$GLO_TEACH_STEP_CAP`: a check of shapes and memory at the budget's sizes, not of quality")
     add("DCGAN training", "default hyper-parameters, many seeds (best kept)",
         f"one seed, {p.gan_steps:,} generator steps, Adam {p.gan_lr:g}, β1 = {p.gan_beta1:g}, batch {p.gan_batch}",
         "one seed per run; steps fixed by the budget")

@@ -26,13 +26,17 @@ __all__ = ["run_table1"]
 
 
 def run_table1(dataset: str = "mnist", budget: Budget | Protocol | str | None = None, out: str | Path | None = None,
-               device: torch.device | str | None = None, seed: int = 0) -> Table1Result:
+               device: torch.device | str | None = None, seed: int = 0, models: dict | None = None,
+               seconds: dict[str, float] | None = None, command: list[str] | None = None) -> Table1Result:
     """Train PCA, VAE, DCGAN and GLO on ``dataset`` and score their reconstructions as in Table 1.
 
     Each entry is mean_i pSNR(x_i, g(z_i)) = mean_i 10 log10(2^2 / MSE(x_i, g(z_i))) (images in
     [-1, 1]) over the scored images of a split, with its standard error, z_i found by MSE or by
     Lap1 (Book: {eq}`psnr`, {eq}`glo-inversion`). ``budget``: a budget (its protocol) or a Protocol.
     With ``out``, writes the CSV, the JSON record, the Markdown table and the PNG figures there.
+    ``models``: already trained models (as :func:`~glo_teach.reference.train.train_models` returns, e.g. from
+    :mod:`~glo_teach.reference.store`) to score instead of training; ``seconds``: their training wall times,
+    reported with this run's; ``command``: the command line recorded in the JSON (default ``sys.argv``).
     """
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
@@ -40,12 +44,14 @@ def run_table1(dataset: str = "mnist", budget: Budget | Protocol | str | None = 
     inv = protocol.inversion
     device = torch.device(device) if device is not None else default_device()
     d = LATENT_DIMS[dataset]
-    seconds: dict[str, float] = {}
+    seconds = dict(seconds or {})
+    earlier = sum(seconds.values())  # training done before this call (models given)
     start = time.perf_counter()
 
     fit = load_fit(dataset, protocol)
     test = load_test(dataset, protocol.n_scored)
-    models = train_models(fit, d, protocol, glo_loss_kind(dataset), device, seed, seconds)
+    if models is None:
+        models = train_models(fit, d, protocol, glo_loss_kind(dataset), device, seed, seconds)
 
     t = time.perf_counter()
     train_idx = evenly_spaced(len(fit), protocol.n_scored)  # the training images that are scored
@@ -54,6 +60,7 @@ def run_table1(dataset: str = "mnist", budget: Budget | Protocol | str | None = 
     names = CLASS_NAMES.get(dataset, ())  # test pSNR per class (MSE codes) where the data set has labels
     scores: dict[tuple[str, str, str], tuple[float, float, int]] = {}
     per_class: dict[str, list[float]] = {}
+    per_image_test: dict[str, list[float]] = {}
     found: dict[tuple[str, str], dict[str, torch.Tensor]] = {}
     rows_spec = protocol.rows()
     for codes in dict.fromkeys(c for _, c in rows_spec):  # "encoder", "mse", "lap1", then any extra Lap1 reading
@@ -62,6 +69,8 @@ def run_table1(dataset: str = "mnist", budget: Budget | Protocol | str | None = 
             found[codes, split] = z
             for method, per_image in score_codes(models, x, z).items():
                 scores[method, codes, split] = mean_se(per_image)
+                if split == "test":
+                    per_image_test[f"{method} {codes}"] = per_image.tolist()
                 if names and (codes, split) == ("mse", "test"):  # class means of the same per-image scores
                     per_class[method] = [per_image[test.labels == k].mean().item() if (test.labels == k).any()
                                          else math.nan for k in range(len(names))]
@@ -71,7 +80,7 @@ def run_table1(dataset: str = "mnist", budget: Budget | Protocol | str | None = 
     sanity, sanity_se, above = sanity_check(models["DCGAN"], protocol.sanity_n, inv, seed)
     seconds["sanity check"] = time.perf_counter() - t
     samples = _samples(models, min(len(test), N_SAMPLES), seed)
-    seconds["total"] = time.perf_counter() - start
+    seconds["total"] = time.perf_counter() - start + earlier
 
     paper = PAPER.get(dataset, {})
     rows = [{"method": m, "codes": c, "train": scores[m, c, "train"][0], "train_se": scores[m, c, "train"][1],
@@ -82,12 +91,13 @@ def run_table1(dataset: str = "mnist", budget: Budget | Protocol | str | None = 
     result = Table1Result(dataset, protocol.name, d, rows, sanity, seconds, len(fit),
                           (len(images["train"]), len(images["test"])), above, per_class, class_counts, names, samples,
                           sanity_se=sanity_se, sanity_n=protocol.sanity_n, protocol=protocol,
-                          deviations=deviations(protocol, dataset, split_size(dataset, "train")))
+                          deviations=deviations(protocol, dataset, split_size(dataset, "train")),
+                          per_image_test=per_image_test)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         write_csv(result, out / "table1.csv")
-        write_json(result, out / "table1.json", seed)
+        write_json(result, out / "table1.json", seed, command)
         (out / "table1.md").write_text(to_markdown(result))
         figures(models, samples, images["test"], found["mse", "test"], out)
     return result

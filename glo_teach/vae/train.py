@@ -32,13 +32,14 @@ def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
 
 def train_vae(vae: VAE, dataset: ImageDataset, epochs: int = 25, batch_size: int = 128, lr: float = 1e-3,
               likelihood: str = "gaussian", device: torch.device | str = "cpu", seed: int = 0, sigma: float = 0.1,
-              checkpoint_dir: str | os.PathLike | None = None, checkpoint_every: int = 500
-              ) -> tuple[VAE, dict[str, list[float]]]:
+              checkpoint_dir: str | os.PathLike | None = None, checkpoint_every: int = 500,
+              max_steps: int | None = None) -> tuple[VAE, dict[str, list[float]]]:
     """Maximise the mean ELBO over ``dataset`` with Adam(lr, betas=(0.9, 0.999)) for ``epochs`` passes.
 
     loss_t = -(1/B) sum_n ELBO(x_n) with the ELBO of ``glo_teach.vae.elbo`` (one z per image,
     ``likelihood`` "gaussian" with std ``sigma`` or "bernoulli"). Batches of ``batch_size``
     (the last incomplete batch of an epoch is dropped, as BatchNorm needs full batches).
+    ``max_steps``: stop after at most that many Adam steps in all (``Budget.max_steps``; None: every epoch).
     With ``checkpoint_dir`` the state is saved every ``checkpoint_every`` steps and at the end,
     and a call that finds a checkpoint there continues from it. Returns the VAE (in eval mode)
     and the history {"loss": -ELBO per step, "kl": mean KL per step} in nats per image.
@@ -54,10 +55,12 @@ def train_vae(vae: VAE, dataset: ImageDataset, epochs: int = 25, batch_size: int
         raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
     for name, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         check_positive_int(v, name)
+    if max_steps is not None:
+        check_positive_int(max_steps, "max_steps")
     check_positive_number(lr, "lr")
     batch_size = min(batch_size, len(dataset))
     steps_per_epoch = len(dataset) // batch_size
-    total = epochs * steps_per_epoch
+    total = epochs * steps_per_epoch if max_steps is None else min(epochs * steps_per_epoch, max_steps)
 
     vae.to(device).train()
     opt = torch.optim.Adam(vae.parameters(), lr=lr, betas=(0.9, 0.999))

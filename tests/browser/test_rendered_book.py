@@ -110,6 +110,18 @@ def test_page_renders(site, page, tmp_path):
         if frag and target.suffix == ".html":
             assert f'id="{frag}"' in target.read_text(), f"{page}: anchor #{frag} not found in {path or 'itself'}"
 
+    # an equation reference into another chapter says which chapter: equations are numbered per chapter
+    # (_toc.yml's numbered parts), "(7.3)"; into an unnumbered page it names the page (book/_ext/eqref_chapter.py)
+    for href, label in re.findall(r'<a[^>]+href="([^"#]+\.html)#equation-[^"]+"[^>]*>(.*?)</a>', source, flags=re.S):
+        label = html.unescape(re.sub(r"<[^>]+>", "", label))
+        chapter = re.match(r"(\d\d)_", Path(unquote(href)).name)
+        if chapter:
+            assert re.fullmatch(rf"\({int(chapter.group(1))}\.\d+\)", label), f"{page}: {href} reads {label!r}"
+        else:
+            assert re.fullmatch(r"\(.+, eq\. \d+\)", label), f"{page}: {href} reads {label!r}"
+
+    _check_numbering(page, source)
+
     # widgets embedded with their state are drawn by the vendored widget manager
     if "application/vnd.jupyter.widget-state+json" in source:
         assert "jupyter-widgets" in _visible_dom_classes(dom), f"{page}: embedded widgets were not rendered"
@@ -122,3 +134,33 @@ def test_page_renders(site, page, tmp_path):
 
 def _visible_dom_classes(dom: str) -> str:
     return " ".join(re.findall(r'class="([^"]*)"', dom))
+
+
+def _check_numbering(page: str, source: str) -> None:
+    """Chapter N's page is titled "N. ..." (once: the title carries no hand number), its exercises are
+    "Exercise N.1", "Exercise N.2", ... in order with labels chNN-exK, each solution is folded and points to its
+    exercise, and a {numref} link to an exercise reads that exercise's number. Pages outside the chapters are
+    unnumbered. Static HTML, so it can also be run on a build that did not execute the notebooks."""
+    chapter = re.match(r"(\d\d)_", Path(page).name)
+    h1 = re.search(r"<h1>((?:(?!</h1>).)*?)<a class=\"headerlink\"", source, flags=re.S)  # the article's title
+    title = html.unescape(re.sub(r"<[^>]+>", "", h1.group(1))).strip() if h1 else ""
+    if chapter is None:
+        assert not re.match(r"\d", title), f"{page}: unnumbered page titled {title!r}"
+        return
+    n = int(chapter.group(1))
+    assert re.match(rf"{n}\. \D", title), f"{page}: titled {title!r}, expected '{n}. ...'"
+    exercises = re.findall(r'<div class="exercise[^"]*" id="(ch\d\d-ex\d+)"[^>]*>\s*<p class="admonition-title">(.*?)</p>',
+                           source, flags=re.S)
+    assert exercises, f"{page}: no exercise"
+    for k, (label, head) in enumerate(exercises, 1):
+        head = html.unescape(re.sub(r"<[^>]+>", "", head)).strip()
+        assert label == f"ch{n:02d}-ex{k}" and re.match(rf"Exercise {n}\.{k}\b", head), f"{page}: {label} reads {head!r}"
+    solutions = re.findall(r'<div class="solution ([^"]*)"[^>]*>\s*<p class="admonition-title">Solution to'
+                           r'<a class="reference internal" href="#(ch\d\d-ex\d+)"', source)
+    assert [label for _, label in solutions] == [label for label, _ in exercises], f"{page}: solutions {solutions}"
+    assert all("dropdown" in classes.split() for classes, _ in solutions), f"{page}: a solution is not folded"
+    for href, text in re.findall(r'<a class="reference internal" href="([^"]*#ch\d\d-ex\d+)">'
+                                 r'<span class="std std-numref">(.*?)</span>', source):
+        c, k = re.search(r"ch(\d\d)-ex(\d+)$", href).groups()
+        assert text.lower() == f"exercise {int(c)}.{k}", f"{page}: link {href} reads {text!r}"
+
