@@ -105,22 +105,24 @@ def test_lap1_weights_each_level_as_the_formula_says():
     assert abs(ratio.item() - 4.0 ** (levels - 1)) < 1e-3
 
 
+def _scipy_pyramid(img: np.ndarray, levels: int) -> list[np.ndarray]:
+    """Oracle Laplacian pyramid of a 2-D image with scipy: REDUCE = convolve with the 5x5 binomial kernel
+    (mirror borders), keep every other pixel; EXPAND = insert zeros, convolve, gain 4."""
+    k = np.outer(*[np.array([1, 4, 6, 4, 1]) / 16] * 2)
+    out, g = [], img
+    for _ in range(levels - 1):
+        g_next = scipy.ndimage.convolve(g, k, mode="mirror")[::2, ::2]
+        up = np.zeros_like(g)
+        up[::2, ::2] = g_next
+        out.append(g - 4 * scipy.ndimage.convolve(up, k, mode="mirror"))
+        g = g_next
+    return out + [g]
+
+
 def test_lap1_equals_weighted_sum_over_an_independent_pyramid():
     """glo-lap1 against an oracle pyramid built with scipy (REDUCE/EXPAND by ndimage.convolve)."""
     x, y = _images(1, 1, 16, seed=6), _images(1, 1, 16, seed=7)
-    k = np.outer(*[np.array([1, 4, 6, 4, 1]) / 16] * 2)
-
-    def oracle_pyramid(img):
-        out, g = [], img
-        for _ in range(2):
-            g_next = scipy.ndimage.convolve(g, k, mode="mirror")[::2, ::2]
-            up = np.zeros_like(g)
-            up[::2, ::2] = g_next
-            out.append(g - 4 * scipy.ndimage.convolve(up, k, mode="mirror"))
-            g = g_next
-        return out + [g]
-
-    px, py = oracle_pyramid(x[0, 0].double().numpy()), oracle_pyramid(y[0, 0].double().numpy())
+    px, py = _scipy_pyramid(x[0, 0].double().numpy(), 3), _scipy_pyramid(y[0, 0].double().numpy(), 3)
     expected = sum(4.0**-j * np.abs(a - b).mean() for j, (a, b) in enumerate(zip(px, py)))
     assert abs(lap1_loss(x, y, levels=3).item() - expected) < 1e-5
 
@@ -157,16 +159,7 @@ def test_both_lap1_readings_against_a_hand_computation_on_two_levels():
 def test_level_reading_against_the_scipy_pyramid():
     """glo-lap1, level reading: sum_k mean|L_k(x) - L_k(y)|, weight 1 per level, on the oracle pyramid."""
     x, y = _images(1, 1, 16, seed=11), _images(1, 1, 16, seed=12)
-    k = np.outer(*[np.array([1, 4, 6, 4, 1]) / 16] * 2)
-    dx = (x - y)[0, 0].double().numpy()
-    levels, g = [], dx
-    for _ in range(2):
-        g_next = scipy.ndimage.convolve(g, k, mode="mirror")[::2, ::2]
-        up = np.zeros_like(g)
-        up[::2, ::2] = g_next
-        levels.append(g - 4 * scipy.ndimage.convolve(up, k, mode="mirror"))
-        g = g_next
-    levels.append(g)
+    levels = _scipy_pyramid((x - y)[0, 0].double().numpy(), 3)
     expected = sum(np.abs(l_k).mean() for l_k in levels)
     assert abs(lap1_loss(x, y, levels=3, reading="level").item() - expected) < 1e-5
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
-__all__ = ["DataNotFoundError", "ChecksumError", "data_dirs", "md5sum", "fetch"]
+__all__ = ["DataNotFoundError", "ChecksumError", "data_dirs", "file_digest", "md5sum", "fetch"]
 
 
 
@@ -53,12 +53,17 @@ def data_dirs() -> list[Path]:
     return dirs
 
 
-def md5sum(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.md5()
+def file_digest(path: str | os.PathLike, algorithm: str = "md5", chunk: int = 1 << 20) -> str:
+    """Hex digest of a file's bytes under ``algorithm`` (any ``hashlib`` name), read in chunks."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def md5sum(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    return file_digest(path, "md5", chunk)
 
 
 def verify(path: Path, md5: str) -> Path:

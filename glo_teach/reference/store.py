@@ -39,7 +39,7 @@ from ..baselines import PCA
 from ..budgets import Budget, default_device
 from ..checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from ..data import DATASETS
-from ..data.files import checkout_data_dir
+from ..data.files import checkout_data_dir, file_digest
 from ..glo import fit_gaussian
 from ..glo.codes import LatentCodes
 from ..nets import DCGANGenerator
@@ -93,18 +93,10 @@ def retrain_requested(retrain: bool | None = None) -> bool:
     return switch in ("1", "true", "yes", "on")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_manifest(directory: str | Path, info: dict) -> Path:
     """``manifest.json``: ``info`` plus {"files": {name: SHA-256}} of every other file in ``directory``."""
     directory = Path(directory)
-    files = {p.name: _sha256(p) for p in sorted(directory.iterdir()) if p.is_file() and p.name != MANIFEST_NAME
+    files = {p.name: file_digest(p, "sha256") for p in sorted(directory.iterdir()) if p.is_file() and p.name != MANIFEST_NAME
              and not p.name.startswith(".")}
     path = directory / MANIFEST_NAME
     tmp = path.with_name(".manifest.tmp")
@@ -129,7 +121,7 @@ def verify_manifest(directory: str | Path) -> dict:
         raise ManifestError(f"{path} is missing: {todo}")
     for name, expected in manifest["files"].items():
         file = directory / name
-        found = _sha256(file) if file.is_file() else "no such file"
+        found = file_digest(file, "sha256") if file.is_file() else "no such file"
         if found != expected:
             raise ManifestError(f"artefact {file} does not match its manifest: expected SHA-256 {expected}, "
                                 f"found {found}; {todo}")
