@@ -8,14 +8,22 @@ written to ``--out`` (default ``runs/book-<budget>/``), so every figure quoted f
 read back from the notebook that computed it. Printed: seconds per chapter with its ratio to
 300 s, the five slowest cells of each, and the total with its ratio to 1,800 s.
 
-Usage: ``python bench/book_timing.py [--budget cpu] [--chapters 04 08] [--out DIR]``. Not part of
-the test suite.
+With ``--record FILE`` (a full run only) the seconds go to a JSON record (budget, date, commit, CPUs,
+torch, seconds per chapter, total) and the preface's table of measured timings, between the markers
+``<!-- book-timing:begin -->`` and ``<!-- book-timing:end -->`` of ``book/preface.md``, is rewritten
+from it (``tests/test_book.py`` checks that the page and the committed record agree).
+
+Usage: ``python bench/book_timing.py [--budget cpu] [--chapters 04 08] [--out DIR] [--record FILE]``.
+Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
+import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
@@ -27,20 +35,61 @@ from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_S, BOOK_S = 300.0, 1800.0  # the cpu budget's targets
+PREFACE = ROOT / "book" / "preface.md"
+BEGIN, END = "<!-- book-timing:begin -->", "<!-- book-timing:end -->"
+
+
+def timing_table(record: dict) -> str:
+    """The preface's Markdown block for a record of :func:`main` (``--record``)."""
+    lines = [
+        BEGIN,
+        "",
+        f"Measured by `bench/book_timing.py --budget {record['budget']}` on {record['date']} "
+        f"(commit `{record['commit'][:7]}`, {record['cpus']} CPUs, torch {record['torch']}), each chapter "
+        "in a fresh kernel, one after the other:",
+        "",
+        "| chapter | seconds |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| `{name}` | {sec:.0f} |" for name, sec in record["chapters"].items()]
+    lines += [f"| **whole book** | **{record['total']:.0f}** |", "", END]
+    return "\n".join(lines)
+
+
+def write_preface(record: dict, page: Path = PREFACE) -> bool:
+    """Put :func:`timing_table` between the markers of ``page``; True if the page changed."""
+    text = page.read_text()
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{page} has no {BEGIN} ... {END} block to fill")
+    head, rest = text.split(BEGIN, 1)
+    new = head + timing_table(record) + rest.split(END, 1)[1]
+    page.write_text(new)
+    return new != text
 
 
 def chapters() -> list[Path]:
     """The notebooks of ``_toc.yml``, in book order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [entry["file"] for part in toc.get("parts", [toc]) for entry in part.get("chapters", [])]
+    files = [
+        entry["file"]
+        for part in toc.get("parts", [toc])
+        for entry in part.get("chapters", [])
+    ]
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
-def run(path: Path, out: Path, timeout: int) -> tuple[float, list[tuple[float, int, str]], str | None]:
+def run(
+    path: Path, out: Path, timeout: int
+) -> tuple[float, list[tuple[float, int, str]], str | None]:
     """Execute one notebook; (seconds, [(cell seconds, cell index, first line)], error or None)."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-                            record_timing=True)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=True,
+    )
     error = None
     t = time.perf_counter()
     try:
@@ -52,38 +101,113 @@ def run(path: Path, out: Path, timeout: int) -> tuple[float, list[tuple[float, i
     cells = []
     for i, cell in enumerate(nb.cells):
         timing = cell.get("metadata", {}).get("execution", {})
-        if cell.cell_type == "code" and "iopub.execute_input" in timing and "shell.execute_reply" in timing:
-            start = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
-            end = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-            cells.append(((end - start).total_seconds(), i, cell.source.strip().splitlines()[0][:70] if cell.source.strip() else ""))
+        if (
+            cell.cell_type == "code"
+            and "iopub.execute_input" in timing
+            and "shell.execute_reply" in timing
+        ):
+            start = datetime.fromisoformat(
+                timing["iopub.execute_input"].replace("Z", "+00:00")
+            )
+            end = datetime.fromisoformat(
+                timing["shell.execute_reply"].replace("Z", "+00:00")
+            )
+            cells.append(
+                (
+                    (end - start).total_seconds(),
+                    i,
+                    cell.source.strip().splitlines()[0][:70]
+                    if cell.source.strip()
+                    else "",
+                )
+            )
     return seconds, sorted(cells, reverse=True), error
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="cpu", choices=["smoke", "cpu", "gpu"])
-    parser.add_argument("--chapters", nargs="*", help="notebook name prefixes, e.g. 04 08 (default: all)")
-    parser.add_argument("--out", type=Path, help="where the executed notebooks go (default runs/book-<budget>)")
-    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell, as in _config.yml")
+    parser.add_argument(
+        "--chapters",
+        nargs="*",
+        help="notebook name prefixes, e.g. 04 08 (default: all)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where the executed notebooks go (default runs/book-<budget>)",
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=1800, help="seconds per cell, as in _config.yml"
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        help="write the seconds to this JSON and the preface's table from it",
+    )
     args = parser.parse_args()
     os.environ["GLO_TEACH_BUDGET"] = args.budget
     out = args.out or ROOT / "runs" / f"book-{args.budget}"
     out.mkdir(parents=True, exist_ok=True)
-    paths = [p for p in chapters() if not args.chapters or any(p.name.startswith(c) for c in args.chapters)]
-    print(f"budget {args.budget}, {os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
-    total, failed = 0.0, []
+    paths = [
+        p
+        for p in chapters()
+        if not args.chapters or any(p.name.startswith(c) for c in args.chapters)
+    ]
+    print(
+        f"budget {args.budget}, {os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+    )
+    total, failed, per_chapter = 0.0, [], {}
     for path in paths:
         seconds, cells, error = run(path, out, args.timeout)
         total += seconds
-        print(f"{path.name:40s} {seconds:7.1f} s = {seconds / CHAPTER_S:.2f}x of {CHAPTER_S:.0f} s"
-              + (f"  FAILED: {error}" if error else ""), flush=True)
+        per_chapter[path.stem] = round(seconds, 1)
+        print(
+            f"{path.name:40s} {seconds:7.1f} s = {seconds / CHAPTER_S:.2f}x of {CHAPTER_S:.0f} s"
+            + (f"  FAILED: {error}" if error else ""),
+            flush=True,
+        )
         for s, i, line in cells[:5]:
             print(f"    cell {i:3d} {s:7.1f} s  {line}")
         if error:
             failed.append(path.name)
-    print(f"total {total:.0f} s = {total / BOOK_S:.2f}x of {BOOK_S:.0f} s; executed notebooks in {out}")
+    print(
+        f"total {total:.0f} s = {total / BOOK_S:.2f}x of {BOOK_S:.0f} s; executed notebooks in {out}"
+    )
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")
+    if args.record:
+        if args.chapters:
+            raise SystemExit("--record needs the whole book (no --chapters)")
+        import torch
+
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--", "glo_teach", "book"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+        )
+        record = {
+            "budget": args.budget,
+            "date": datetime.now().strftime("%Y-%m-%d"),
+            "commit": commit,
+            "uncommitted_changes": dirty,
+            "cpus": os.cpu_count(),
+            "machine": platform.machine(),
+            "torch": torch.__version__,
+            "chapters": per_chapter,
+            "total": round(total, 1),
+        }
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps(record, indent=1) + "\n")
+        print(
+            f"record in {args.record}; preface {'updated' if write_preface(record) else 'unchanged'}"
+        )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ from glo_teach.metrics import psnr
 from glo_teach.nets import eval_mode
 from glo_teach.reference import GLO_SETTINGS, LATENT_DIMS, PAPER
 
-TARGET_DB = PAPER["mnist"]["GLO", "mse"][1]  # 27.2 dB, the paper's GLO test pSNR on MNIST
+TARGET_DB = PAPER["mnist"]["GLO", "mse"][
+    1
+]  # 27.2 dB, the paper's GLO test pSNR on MNIST
 
 
 @torch.no_grad()
@@ -53,26 +55,60 @@ def train_psnr(generator, codes, images: torch.Tensor, every: int = 16) -> float
 
 def test_psnr(generator, images: torch.Tensor, steps: int, seed: int) -> float:
     """pSNR of g(z*) against x, z* = argmin over the unit ball of the MSE (``invert``)."""
-    return psnr(images, decode(generator, invert(generator, images, "mse", steps, projection="ball", seed=seed)))
+    return psnr(
+        images,
+        decode(
+            generator,
+            invert(generator, images, "mse", steps, projection="ball", seed=seed),
+        ),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
-    parser.add_argument("--minutes", type=float, default=60.0, help="training time after which no epoch starts")
-    parser.add_argument("--width", type=int, default=64, help="DCGAN width (the paper: 64)")
-    parser.add_argument("--steps", type=int, default=200, help="inversion steps per test image")
-    parser.add_argument("--test-every", type=int, default=4, help="score every k-th test image at checkpoints")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 was fastest on a busy 2-core CPU)")
+    parser.add_argument(
+        "--dataset", default="mnist", choices=["mnist", "fashion-mnist"]
+    )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=60.0,
+        help="training time after which no epoch starts",
+    )
+    parser.add_argument(
+        "--width", type=int, default=64, help="DCGAN width (the paper: 64)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=200, help="inversion steps per test image"
+    )
+    parser.add_argument(
+        "--test-every",
+        type=int,
+        default=4,
+        help="score every k-th test image at checkpoints",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1 was fastest on a busy 2-core CPU)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    train, test = load_dataset(args.dataset, "train"), load_dataset(args.dataset, "test")
+    train, test = (
+        load_dataset(args.dataset, "train"),
+        load_dataset(args.dataset, "test"),
+    )
     d = LATENT_DIMS[args.dataset]
-    print(f"GLO on {args.dataset}: {len(train)} training, {len(test)} test images, 32 px, d = {d}, width "
-          f"{args.width}, {GLO_SETTINGS}, batch 128, MSE; {args.threads} thread(s), torch {torch.__version__}")
-    print(f"{'epoch':>5} {'train min':>9} {'loss':>8} {'train dB':>8} {'test dB':>8} {'score s':>7}")
+    print(
+        f"GLO on {args.dataset}: {len(train)} training, {len(test)} test images, 32 px, d = {d}, width "
+        f"{args.width}, {GLO_SETTINGS}, batch 128, MSE; {args.threads} thread(s), torch {torch.__version__}"
+    )
+    print(
+        f"{'epoch':>5} {'train min':>9} {'loss':>8} {'train dB':>8} {'test dB':>8} {'score s':>7}"
+    )
     seed_everything(args.seed)
     generator = DCGANGenerator(d, 1, 32, args.width)
     x_test_sub = test.images[:: args.test_every]
@@ -82,9 +118,19 @@ def main() -> None:
         while trained < args.minutes * 60:
             epoch += 1
             t = time.perf_counter()
-            generator, codes, history = train_glo(generator, train, d, loss="mse", epochs=epoch, batch_size=128,
-                                                  init="pca", seed=args.seed, checkpoint_dir=ckpt,
-                                                  checkpoint_every=10**9, **GLO_SETTINGS)
+            generator, codes, history = train_glo(
+                generator,
+                train,
+                d,
+                loss="mse",
+                epochs=epoch,
+                batch_size=128,
+                init="pca",
+                seed=args.seed,
+                checkpoint_dir=ckpt,
+                checkpoint_every=10**9,
+                **GLO_SETTINGS,
+            )
             trained += time.perf_counter() - t
             if epoch != next_eval and trained < args.minutes * 60:
                 continue
@@ -94,15 +140,26 @@ def main() -> None:
             te = test_psnr(generator, x_test_sub, args.steps, args.seed)
             if reached is None and te >= TARGET_DB:
                 reached = trained / 60
-            print(f"{epoch:5d} {trained / 60:9.1f} {history['epoch_loss'][-1]:8.5f} {tr:8.2f} {te:8.2f} "
-                  f"{time.perf_counter() - t:7.0f}", flush=True)
+            print(
+                f"{epoch:5d} {trained / 60:9.1f} {history['epoch_loss'][-1]:8.5f} {tr:8.2f} {te:8.2f} "
+                f"{time.perf_counter() - t:7.0f}",
+                flush=True,
+            )
     t = time.perf_counter()
     final = test_psnr(generator, test.images, args.steps, args.seed)
-    print(f"final: test pSNR on all {len(test)} test images = {final:.2f} dB after {epoch} epochs "
-          f"({trained / 60:.1f} min of training; scoring {time.perf_counter() - t:.0f} s) = {final / TARGET_DB:.3f}x "
-          f"the paper's MNIST {TARGET_DB} dB")
-    print("target (>= 27.2 dB on the scored test subset) first reached after "
-          + (f"{reached:.1f} min of training" if reached is not None else "-- not reached --"))
+    print(
+        f"final: test pSNR on all {len(test)} test images = {final:.2f} dB after {epoch} epochs "
+        f"({trained / 60:.1f} min of training; scoring {time.perf_counter() - t:.0f} s) = {final / TARGET_DB:.3f}x "
+        f"the paper's MNIST {TARGET_DB} dB"
+    )
+    print(
+        "target (>= 27.2 dB on the scored test subset) first reached after "
+        + (
+            f"{reached:.1f} min of training"
+            if reached is not None
+            else "-- not reached --"
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,11 @@
    own input from the step), with its share of the summed time and its own fraction of the matmul
    rate; the first rows are what holds the step back.
 
-Usage: ``python bench/glo_speed.py [--quick] [--threads 1,2] [--no-layers]``; ``--quick`` runs in
+4. ``--levers``: each stride-2 layer of the two generators as the plain ConvTranspose2d, as matmul +
+   fold and as the sub-pixel convolution (``glo_teach.nets``), both memory layouts, ratio to plain;
+   the generator uses the winners (``DCGANGenerator.last_layer``).
+
+Usage: ``python bench/glo_speed.py [--quick] [--threads 1,2] [--no-layers] [--levers]``; ``--quick`` runs in
 under a minute (2 steps, 2 rounds, no per-layer breakdown), the full run (3 steps,
 6 at 32 px, best of 3 alternating rounds) in about 3 minutes on an idle 2-core CPU. Not part of the test suite.
 """
@@ -40,7 +44,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-os.environ.setdefault("CI", "1")  # no progress bars (glo_teach.budgets.progress_enabled) between the figures
+os.environ.setdefault(
+    "CI", "1"
+)  # no progress bars (glo_teach.budgets.progress_enabled) between the figures
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _reference_glo import ReferenceGLO  # noqa: E402
 
@@ -48,10 +54,13 @@ from glo_teach import DCGANDiscriminator, DCGANGenerator, seed_everything  # noq
 from glo_teach.data import ImageDataset  # noqa: E402
 from glo_teach.gan import train_gan  # noqa: E402
 from glo_teach.glo import invert, train_glo  # noqa: E402
-from glo_teach.nets import conv_transpose_s2_as_matmul  # noqa: E402
+from glo_teach.nets import conv_transpose_s2_as_matmul, conv_transpose_s2_subpixel  # noqa: E402
 from glo_teach.vae import VAE, train_vae  # noqa: E402
 
-GLO_SETTINGS = [(32, 32, 1, "mse"), (64, 100, 3, "lap1")]  # (size, d, channels, loss); batch 128
+GLO_SETTINGS = [
+    (32, 32, 1, "mse"),
+    (64, 100, 3, "lap1"),
+]  # (size, d, channels, loss); batch 128
 BATCH = 128
 
 
@@ -70,7 +79,9 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def _images(n: int, c: int, s: int, seed: int = 0) -> torch.Tensor:
-    return torch.rand(n, c, s, s, generator=torch.Generator().manual_seed(seed)) * 2 - 1  # in [-1, 1]
+    return (
+        torch.rand(n, c, s, s, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    )  # in [-1, 1]
 
 
 def _flops(fn: Callable[[], object]) -> int:
@@ -81,15 +92,22 @@ def _flops(fn: Callable[[], object]) -> int:
 
 # --- the steps: each returns (run(k): time k steps, flops of one step, the nets for the breakdown) ---
 
+
 def glo_ours(size: int, d: int, c: int, loss: str, k: int):
     x = _images(BATCH * k, c, size)
     g = DCGANGenerator(d, c, size)
-    train_glo(g, x[: 2 * BATCH], d, loss=loss, lr_g=0.1, batch_size=BATCH)  # warm-up (and channels_last)
+    train_glo(
+        g, x[: 2 * BATCH], d, loss=loss, lr_g=0.1, batch_size=BATCH
+    )  # warm-up (and channels_last)
 
     def run() -> float:  # one epoch of k batches through the library's loop
-        return _timed(lambda: train_glo(g, x, d, loss=loss, lr_g=0.1, epochs=1, batch_size=BATCH))
+        return _timed(
+            lambda: train_glo(g, x, d, loss=loss, lr_g=0.1, epochs=1, batch_size=BATCH)
+        )
 
-    def one_step() -> None:  # the network's FLOPs only (forward + backward into theta and z)
+    def one_step() -> (
+        None
+    ):  # the network's FLOPs only (forward + backward into theta and z)
         z = torch.randn(BATCH, d, requires_grad=True)
         g(z).sum().backward()
 
@@ -108,45 +126,77 @@ def gan_step(k: int, size: int = 32, d: int = 100):
     G, D = DCGANGenerator(d, 1, size), DCGANDiscriminator(1, size)
     kw = dict(loss="nonsaturating", batch_size=BATCH, latent_dim=d, log_every=10**9)
     train_gan(G, D, data, steps=1, **kw)  # warm-up
-    return (lambda: _timed(lambda: train_gan(G, D, data, steps=k, **kw)),
-            _flops(lambda: train_gan(G, D, data, steps=1, **kw)), (G, D))
+    return (
+        lambda: _timed(lambda: train_gan(G, D, data, steps=k, **kw)),
+        _flops(lambda: train_gan(G, D, data, steps=1, **kw)),
+        (G, D),
+    )
 
 
 def vae_step(k: int, size: int = 32, d: int = 32):
     data = ImageDataset(_images(BATCH * k, 1, size), name="bench")
     vae = VAE(d, 1, size)
     train_vae(vae, ImageDataset(data.images[:BATCH]), epochs=1)  # warm-up
-    return (lambda: _timed(lambda: train_vae(vae, data, epochs=1, batch_size=BATCH)),
-            _flops(lambda: train_vae(vae, ImageDataset(data.images[:BATCH]), epochs=1)), (vae,))
+    return (
+        lambda: _timed(lambda: train_vae(vae, data, epochs=1, batch_size=BATCH)),
+        _flops(lambda: train_vae(vae, ImageDataset(data.images[:BATCH]), epochs=1)),
+        (vae,),
+    )
 
 
 def invert_step(k: int, size: int = 32, d: int = 32, n: int = 2 * BATCH):
     g = DCGANGenerator(d, 1, size)
     x = _images(n, 1, size)
     invert(g, x, steps=1)  # warm-up
-    return lambda: _timed(lambda: invert(g, x, steps=k)), _flops(lambda: invert(g, x, steps=1)), (g,)
+    return (
+        lambda: _timed(lambda: invert(g, x, steps=k)),
+        _flops(lambda: invert(g, x, steps=1)),
+        (g,),
+    )
 
 
 # --- per-layer breakdown ---
 
-def layer_breakdown(nets: tuple[nn.Module, ...], inputs: list[torch.Tensor], peak: float, repeats: int) -> list:
+
+def layer_breakdown(
+    nets: tuple[nn.Module, ...], inputs: list[torch.Tensor], peak: float, repeats: int
+) -> list:
     """[(name, seconds, flops)] of each leaf layer alone, forward + backward on the input it gets in the step."""
     captured: list[tuple[str, nn.Module, torch.Tensor]] = []
     hooks = []
     for net, xin in zip(nets, inputs):
         for name, m in net.named_modules():
             if len(list(m.children())) == 0:
-                hooks.append(m.register_forward_hook(
-                    lambda mod, args, out, name=f"{type(net).__name__}.{name}": captured.append((name, mod, args[0]))))
+                hooks.append(
+                    m.register_forward_hook(
+                        lambda mod, args, out, name=f"{type(net).__name__}.{name}": (
+                            captured.append((name, mod, args[0]))
+                        )
+                    )
+                )
     extra: list[tuple[str, Callable[[torch.Tensor], torch.Tensor], torch.Tensor]] = []
     for net, xin in zip(nets, inputs):
-        if isinstance(net, DCGANGenerator):  # first and last layers bypass their modules (nets.py)
-            w0, w_last = net.net[0].weight, net.net[-2].weight
-            before_last = net.net[-3].register_forward_hook(lambda mod, args, out: extra.append(
-                (f"DCGANGenerator.net.{len(net.net) - 2} last layer as matmul + fold {tuple(out.shape[1:])}",
-                 lambda h: conv_transpose_s2_as_matmul(h, w_last), out)))
-            extra.append((f"DCGANGenerator.net.0 first layer as matmul {tuple(xin.shape[1:])}",
-                          lambda z, w0=w0: z @ w0.flatten(1), xin))
+        if isinstance(
+            net, DCGANGenerator
+        ):  # first and last layers bypass their modules (nets.py)
+            w0 = net.net[0].weight
+            how = "matmul + fold" if net.channels == 1 else "sub-pixel conv"
+            before_last = net.net[-3].register_forward_hook(
+                lambda mod, args, out, net=net, how=how: extra.append(
+                    (
+                        f"DCGANGenerator.net.{len(net.net) - 2} last layer as {how} {tuple(out.shape[1:])}",
+                        net.last_layer,
+                        out,
+                    )
+                )
+            )
+            extra.append(
+                (
+                    f"DCGANGenerator.net.0 first layer as matmul {tuple(xin.shape[1:])}",
+                    lambda z, w0=w0: z @ w0.flatten(1),
+                    xin,
+                )
+            )
         with torch.no_grad():
             net(xin)
         if isinstance(net, DCGANGenerator):
@@ -160,35 +210,128 @@ def layer_breakdown(nets: tuple[nn.Module, ...], inputs: list[torch.Tensor], pea
         inplace = getattr(m, "inplace", False)
 
         def fwd_bwd(m=m, xin=xin, inplace=inplace):
-            y = m(xin * 1 if inplace else xin)  # an in-place ReLU may not overwrite a leaf
+            y = m(
+                xin * 1 if inplace else xin
+            )  # an in-place ReLU may not overwrite a leaf
             y.backward(torch.ones_like(y))
 
         fwd_bwd()
         t = min(_timed(fwd_bwd) for _ in range(repeats))
-        label = name if not isinstance(m, nn.Module) else f"{name} {type(m).__name__} {tuple(xin.shape[1:])}"
+        label = (
+            name
+            if not isinstance(m, nn.Module)
+            else f"{name} {type(m).__name__} {tuple(xin.shape[1:])}"
+        )
         rows.append((label, t, _flops(fwd_bwd)))
     return rows
 
 
 def print_breakdown(title: str, rows: list, peak: float, step_s: float) -> None:
     total = sum(t for _, t, _ in rows)
-    print(f"  layers of {title}, each alone, fwd + bwd once (share of their sum {total * 1e3:.0f} ms; the step took "
-          f"{step_s * 1e3:.0f} ms incl. loss, optimizer, guard, data), fraction of matmul:")
+    print(
+        f"  layers of {title}, each alone, fwd + bwd once (share of their sum {total * 1e3:.0f} ms; the step took "
+        f"{step_s * 1e3:.0f} ms incl. loss, optimizer, guard, data), fraction of matmul:"
+    )
     for name, t, f in sorted(rows, key=lambda r: -r[1]):
         frac = f"{f / t / 1e9 / peak:4.0%}" if f else "   -"
         print(f"    {t / total:4.0%}  {frac}  {t * 1e3:6.1f} ms  {name}")
 
 
+# --- levers: each stride-2 transposed convolution computed three ways ---
+
+LEVER_LAYERS = [
+    (256, 128, 4),
+    (128, 64, 8),
+    (64, 1, 16),  # the 32 px generator's stride-2 layers (Cin, Cout, in px)
+    (512, 256, 4),
+    (256, 128, 8),
+    (128, 64, 16),
+    (64, 3, 32),
+]  # the 64 px generator's
+
+
+def _conv_t(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    return nn.functional.conv_transpose2d(x, w, stride=2, padding=1)
+
+
+def levers(rounds: int, iters: int = 3) -> None:
+    """ms of fwd + bwd (batch 128; the last layers through their tanh) of each stride-2 layer as the plain
+    ConvTranspose2d, as matmul + fold and as the sub-pixel convolution, channels_last (CL) and contiguous
+    (NC); alternating variant by variant, best of ``rounds``, ratio = plain / variant (> 1: faster)."""
+    variants = {
+        "plain": _conv_t,
+        "fold": conv_transpose_s2_as_matmul,
+        "sub-pixel": conv_transpose_s2_subpixel,
+    }
+    for c_in, c_out, s in LEVER_LAYERS:
+        for fmt, tag in ((torch.channels_last, "CL"), (torch.contiguous_format, "NC")):
+            x = (
+                torch.randn(BATCH, c_in, s, s)
+                .contiguous(memory_format=fmt)
+                .requires_grad_(True)
+            )
+            w = (
+                (0.02 * torch.randn(c_in, c_out, 4, 4))
+                .contiguous(memory_format=fmt)
+                .requires_grad_(True)
+            )
+
+            def run(f, x=x, w=w, last=c_out <= 3) -> None:
+                for _ in range(iters):
+                    y = f(x, w)
+                    (torch.tanh(y) if last else y).backward(torch.ones_like(y))
+
+            best = {name: float("inf") for name in variants}
+            for f in variants.values():
+                run(f)  # warm-up
+            for _ in range(rounds):
+                for name, f in variants.items():
+                    best[name] = min(best[name], _timed(lambda f=f: run(f)) / iters)
+            print(
+                f"  {c_in:3d} -> {c_out:3d} at {s:2d} px {tag}: "
+                + "  ".join(
+                    f"{name} {t * 1e3:6.1f} ms ({best['plain'] / t:.2f}x)"
+                    for name, t in best.items()
+                ),
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="under a minute: fewer steps and rounds, no breakdown")
-    parser.add_argument("--threads", default="1,2", help="comma-separated torch thread counts (default 1,2)")
-    parser.add_argument("--no-layers", action="store_true", help="skip the per-layer breakdown")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="under a minute: fewer steps and rounds, no breakdown",
+    )
+    parser.add_argument(
+        "--threads",
+        default="1,2",
+        help="comma-separated torch thread counts (default 1,2)",
+    )
+    parser.add_argument(
+        "--no-layers", action="store_true", help="skip the per-layer breakdown"
+    )
+    parser.add_argument(
+        "--levers",
+        action="store_true",
+        help="only time each stride-2 layer three ways (levers)",
+    )
     args = parser.parse_args()
-    k, rounds = (2, 2) if args.quick else (3, 3)  # steps per timed run (x2 at 32 px), rounds per step
+    if args.levers:
+        for n_threads in dict.fromkeys(int(t) for t in args.threads.split(",")):
+            torch.set_num_threads(n_threads)
+            print(f"== levers, {n_threads} thread(s), load {os.getloadavg()[0]:.2f} ==")
+            levers(rounds=2 if args.quick else 4)
+        return
+    k, rounds = (
+        (2, 2) if args.quick else (3, 3)
+    )  # steps per timed run (x2 at 32 px), rounds per step
     threads = list(dict.fromkeys(int(t) for t in args.threads.split(",")))
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
-          f"{k} steps (32 px GLO: {2 * k}) per run, best of {rounds} rounds")
+    print(
+        f"torch {torch.__version__}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
+        f"{k} steps (32 px GLO: {2 * k}) per run, best of {rounds} rounds"
+    )
     seed_everything(0)
     for n_threads in threads:
         torch.set_num_threads(n_threads)
@@ -200,15 +343,29 @@ def main() -> None:
             ours, flops, g = glo_ours(size, d, c, loss, steps)
             ref = glo_reference(size, d, c, loss, steps)
             t_ours, t_ref = float("inf"), float("inf")
-            for _ in range(rounds):  # alternate: drift in the machine's load hits both alike
+            for _ in range(
+                rounds
+            ):  # alternate: drift in the machine's load hits both alike
                 t_ours, t_ref = min(t_ours, ours()), min(t_ref, ref())
             n_img = BATCH * steps
-            print(f"GLO {size} px, d={d}, {c} ch, batch {BATCH}, {loss}: ours {n_img / t_ours:.0f} images/s, "
-                  f"reference {n_img / t_ref:.0f} images/s, ratio {t_ref / t_ours:.2f}x")
-            measured.append((f"GLO {size} px {loss}", g, t_ours / steps, flops,
-                             [torch.randn(BATCH, d)]))
-        for label, make in (("GAN step (G + D, 32 px)", gan_step), ("VAE step (32 px)", vae_step),
-                            ("inversion step (256 codes, 32 px)", invert_step)):
+            print(
+                f"GLO {size} px, d={d}, {c} ch, batch {BATCH}, {loss}: ours {n_img / t_ours:.0f} images/s, "
+                f"reference {n_img / t_ref:.0f} images/s, ratio {t_ref / t_ours:.2f}x"
+            )
+            measured.append(
+                (
+                    f"GLO {size} px {loss}",
+                    g,
+                    t_ours / steps,
+                    flops,
+                    [torch.randn(BATCH, d)],
+                )
+            )
+        for label, make in (
+            ("GAN step (G + D, 32 px)", gan_step),
+            ("VAE step (32 px)", vae_step),
+            ("inversion step (256 codes, 32 px)", invert_step),
+        ):
             run, flops, nets = make(k)
             t = min(run() for _ in range(rounds)) / k
             if label.startswith("GAN"):
@@ -217,21 +374,35 @@ def main() -> None:
                 inputs = [_images(BATCH, 1, 32)]
             else:
                 inputs = [torch.randn(2 * BATCH, 32)]
-            measured.append((label, nets if isinstance(nets, tuple) else (nets,), t, flops, inputs))
+            measured.append(
+                (label, nets if isinstance(nets, tuple) else (nets,), t, flops, inputs)
+            )
         peak = (peak0 + matmul_gflops(repeats=2 if args.quick else 4)) / 2
-        print(f"fraction of the fp32 matmul rate ({peak:.1f} GFLOP/s, mean of before and after):")
+        print(
+            f"fraction of the fp32 matmul rate ({peak:.1f} GFLOP/s, mean of before and after):"
+        )
         for label, _, t, flops, _ in measured:
-            print(f"  {label}: {t * 1e3:.0f} ms/step, {flops / 1e9:.2f} GFLOP/step, "
-                  f"{flops / t / 1e9:.1f} GFLOP/s = {flops / t / 1e9 / peak:.0%}")
+            print(
+                f"  {label}: {t * 1e3:.0f} ms/step, {flops / 1e9:.2f} GFLOP/step, "
+                f"{flops / t / 1e9:.1f} GFLOP/s = {flops / t / 1e9 / peak:.0%}"
+            )
         if args.no_layers or args.quick:  # --quick: figures only, well under a minute
             continue
         for label, nets, t_step, _, inputs in measured:
             nets = nets if isinstance(nets, tuple) else (nets,)
             if label.startswith("VAE"):
                 vae = nets[0]
-                nets, inputs = (vae.encoder, vae.head, vae.decoder), [inputs[0], vae.encoder(inputs[0]).detach(),
-                                                                       torch.randn(BATCH, vae.latent_dim)]
-            print_breakdown(label, layer_breakdown(nets, inputs, peak, repeats=2), peak, t_step)
+                nets, inputs = (
+                    (vae.encoder, vae.head, vae.decoder),
+                    [
+                        inputs[0],
+                        vae.encoder(inputs[0]).detach(),
+                        torch.randn(BATCH, vae.latent_dim),
+                    ],
+                )
+            print_breakdown(
+                label, layer_breakdown(nets, inputs, peak, repeats=2), peak, t_step
+            )
 
 
 if __name__ == "__main__":

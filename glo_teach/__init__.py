@@ -14,7 +14,19 @@ from .seed import seed_everything
 __version__ = "0.1.0"
 
 __all__ = [
-    "BUDGETS", "Budget", "default_device", "get_budget", "load_checkpoint", "save_checkpoint",
-    "ImageDataset", "batches", "load_dataset", "paper_split", "DivergenceError",
-    "DCGANDiscriminator", "DCGANGenerator", "dcgan_init_", "seed_everything",
+    "BUDGETS",
+    "Budget",
+    "default_device",
+    "get_budget",
+    "load_checkpoint",
+    "save_checkpoint",
+    "ImageDataset",
+    "batches",
+    "load_dataset",
+    "paper_split",
+    "DivergenceError",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "dcgan_init_",
+    "seed_everything",
 ]

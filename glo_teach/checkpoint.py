@@ -22,7 +22,13 @@ import torch
 
 from .seed import rng_state, set_rng_state
 
-__all__ = ["CHECKPOINT_NAME", "save_checkpoint", "load_checkpoint", "capture", "restore"]
+__all__ = [
+    "CHECKPOINT_NAME",
+    "save_checkpoint",
+    "load_checkpoint",
+    "capture",
+    "restore",
+]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -45,7 +51,9 @@ def save_checkpoint(directory: str | os.PathLike, state: dict[str, Any]) -> Path
     return path
 
 
-def load_checkpoint(directory: str | os.PathLike | None, map_location: Any = "cpu") -> dict[str, Any] | None:
+def load_checkpoint(
+    directory: str | os.PathLike | None, map_location: Any = "cpu"
+) -> dict[str, Any] | None:
     """The state saved in ``directory``, or ``None`` when there is none (or no directory)."""
     if directory is None:
         return None
@@ -55,7 +63,9 @@ def load_checkpoint(directory: str | os.PathLike | None, map_location: Any = "cp
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # a file we did not write, or one damaged after the write
-        raise RuntimeError(f"checkpoint {path} could not be read ({e}); delete it to start afresh") from e
+        raise RuntimeError(
+            f"checkpoint {path} could not be read ({e}); delete it to start afresh"
+        ) from e
 
 
 def capture(parts: dict[str, Any], **values: Any) -> dict[str, Any]:
@@ -68,7 +78,9 @@ def restore(state: dict[str, Any], parts: dict[str, Any]) -> None:
     """Load each part's state from ``state`` (written by :func:`capture`) and the global RNG states."""
     for name, part in parts.items():
         if name not in state:
-            raise ValueError(f"the checkpoint has no {name!r}; it holds {sorted(state)}")
+            raise ValueError(
+                f"the checkpoint has no {name!r}; it holds {sorted(state)}"
+            )
         _set(part, state[name])
     set_rng_state(state["rng"])
 

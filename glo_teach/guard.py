@@ -32,7 +32,12 @@ def check_finite(step: int, hint: str = "", **values: torch.Tensor | float) -> N
             )
 
 
-def check_bounded(step: int, tensors: Iterable[tuple[str, torch.Tensor]], hint: str = "", max_abs: float = MAX_ABS) -> None:
+def check_bounded(
+    step: int,
+    tensors: Iterable[tuple[str, torch.Tensor]],
+    hint: str = "",
+    max_abs: float = MAX_ABS,
+) -> None:
     """Raise :class:`DivergenceError` if any tensor is non-finite or exceeds ``max_abs`` in size.
 
     max |t| = max(-min t, max t) from one ``aminmax`` pass per tensor, and a single ``.item()`` for
@@ -43,7 +48,9 @@ def check_bounded(step: int, tensors: Iterable[tuple[str, torch.Tensor]], hint: 
     if not named:
         return
     # (k, 2): -min and max of each tensor; NaN propagates through aminmax, stack and max
-    extremes = torch.stack([torch.stack([-lo, hi]) for lo, hi in (torch.aminmax(t) for _, t in named)])
+    extremes = torch.stack(
+        [torch.stack([-lo, hi]) for lo, hi in (torch.aminmax(t) for _, t in named)]
+    )
     if extremes.max().item() <= max_abs:  # "not <=" below also catches NaN
         return
     per_tensor = extremes.max(dim=1).values.tolist()

@@ -12,6 +12,10 @@ from .budgets import progress_enabled
 T = TypeVar("T")
 
 
-def progress(iterable: Iterable[T], total: int | None = None, desc: str | None = None) -> Iterable[T]:
+def progress(
+    iterable: Iterable[T], total: int | None = None, desc: str | None = None
+) -> Iterable[T]:
     """Wrap ``iterable`` in a tqdm bar unless ``$CI`` is set."""
-    return tqdm(iterable, total=total, desc=desc, disable=not progress_enabled(), leave=False)
+    return tqdm(
+        iterable, total=total, desc=desc, disable=not progress_enabled(), leave=False
+    )

@@ -26,7 +26,11 @@ def rng_state() -> dict:
     np_state = np.random.get_state()
     state = {
         "python": _to_plain(random.getstate()),
-        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+        "numpy": [
+            np_state[0],
+            torch.from_numpy(np_state[1].astype(np.int64)),
+            *np_state[2:],
+        ],
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():

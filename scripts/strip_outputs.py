@@ -1,7 +1,7 @@
 """Strip notebook outputs, except in cells marked ``# NBVAL_CHECK_OUTPUT`` (nbval compares those).
 
-    python scripts/strip_outputs.py book/*.ipynb          # strip in place
-    python scripts/strip_outputs.py --check book/*.ipynb  # exit 1 if any notebook needs stripping
+python scripts/strip_outputs.py book/*.ipynb          # strip in place
+python scripts/strip_outputs.py --check book/*.ipynb  # exit 1 if any notebook needs stripping
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ def strip(nb: dict) -> bool:
         if cell["cell_type"] != "code":
             continue
         keep = "NBVAL_CHECK_OUTPUT" in "".join(cell["source"])
-        if not keep and (cell.get("outputs") or cell.get("execution_count") is not None):
+        if not keep and (
+            cell.get("outputs") or cell.get("execution_count") is not None
+        ):
             cell["outputs"], cell["execution_count"] = [], None
             changed = True
         for key in ("execution", "collapsed", "scrolled"):
@@ -43,7 +45,10 @@ def main(argv: list[str]) -> int:
                     json.dump(nb, f, indent=1, ensure_ascii=False)
                     f.write("\n")
     if check and dirty:
-        print("notebooks with outputs outside NBVAL_CHECK_OUTPUT cells:\n  " + "\n  ".join(dirty))
+        print(
+            "notebooks with outputs outside NBVAL_CHECK_OUTPUT cells:\n  "
+            + "\n  ".join(dirty)
+        )
         return 1
     return 0
 

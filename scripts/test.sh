@@ -38,7 +38,7 @@ phase "book build (GLO_TEACH_BUDGET=smoke)"
 for attempt in 1 2; do
   rm -rf _build
   rc=0
-  GLO_TEACH_PROGRESS=0 GLO_TEACH_BUDGET=smoke timeout 900 "$VENV/bin/jupyter-book" build . -W -n --keep-going || rc=$?
+  GLO_TEACH_PROGRESS=0 GLO_TEACH_WIDGETS=0 GLO_TEACH_BUDGET=smoke timeout 900 "$VENV/bin/jupyter-book" build . -W -n --keep-going || rc=$?
   [ "$rc" -ne 124 ] && break
   echo "book build timed out (attempt $attempt of 2)"
 done

@@ -20,20 +20,47 @@ data = load_dataset("mnist", "train", n=96)
 if kind == "glo":
     from glo_teach.glo import train_glo
 
-    g, codes, _ = train_glo(DCGANGenerator(8, 1, 32, width=8), data, 8, lr_g=0.5, lr_z=5.0, epochs=20, batch_size=16,
-                            checkpoint_dir=ckpt, checkpoint_every=1)
+    g, codes, _ = train_glo(
+        DCGANGenerator(8, 1, 32, width=8),
+        data,
+        8,
+        lr_g=0.5,
+        lr_z=5.0,
+        epochs=20,
+        batch_size=16,
+        checkpoint_dir=ckpt,
+        checkpoint_every=1,
+    )
     state = {**g.state_dict(), "codes": codes.weight.detach()}
 elif kind == "gan":
     from glo_teach.gan import train_gan
 
     g, d = DCGANGenerator(8, 1, 32, width=8), DCGANDiscriminator(1, 32, width=8)
-    train_gan(g, d, data, steps=100, batch_size=16, latent_dim=8, checkpoint_dir=ckpt, checkpoint_every=1)
-    state = {**{f"g.{k}": v for k, v in g.state_dict().items()}, **{f"d.{k}": v for k, v in d.state_dict().items()}}
+    train_gan(
+        g,
+        d,
+        data,
+        steps=100,
+        batch_size=16,
+        latent_dim=8,
+        checkpoint_dir=ckpt,
+        checkpoint_every=1,
+    )
+    state = {
+        **{f"g.{k}": v for k, v in g.state_dict().items()},
+        **{f"d.{k}": v for k, v in d.state_dict().items()},
+    }
 elif kind == "vae":
     from glo_teach.vae import VAE, train_vae
 
-    vae, _ = train_vae(VAE(latent_dim=8, channels=1, size=32, width=8), data, epochs=20, batch_size=16,
-                       checkpoint_dir=ckpt, checkpoint_every=1)
+    vae, _ = train_vae(
+        VAE(latent_dim=8, channels=1, size=32, width=8),
+        data,
+        epochs=20,
+        batch_size=16,
+        checkpoint_dir=ckpt,
+        checkpoint_every=1,
+    )
     state = vae.state_dict()
 else:
     raise SystemExit(f"unknown kind {kind!r}")

@@ -35,12 +35,15 @@ def test_budgets_are_frozen_and_ordered():
     for f in dataclasses.fields(smoke):
         if f.type in ("int", int):
             a, b, c = (getattr(x, f.name) for x in (smoke, cpu, gpu))
-            assert a <= b <= c, f"{f.name} must not shrink from smoke to cpu to gpu: {a}, {b}, {c}"
+            assert a <= b <= c, (
+                f"{f.name} must not shrink from smoke to cpu to gpu: {a}, {b}, {c}"
+            )
 
 
 def test_progress_switch_overrides_ci_and_rejects_nonsense(monkeypatch):
     """$GLO_TEACH_PROGRESS decides when set (the book build sets 0); otherwise bars are on except under $CI."""
     from glo_teach.budgets import progress_enabled
+
     monkeypatch.delenv("GLO_TEACH_PROGRESS", raising=False)
     monkeypatch.delenv("CI", raising=False)
     assert progress_enabled() is True  # an interactive run
@@ -56,7 +59,12 @@ def test_progress_switch_overrides_ci_and_rejects_nonsense(monkeypatch):
         progress_enabled()
 
 
-STEP_FIELDS = {"gan_steps", "toy_steps", "invert_steps", "max_steps"}  # every step count of a budget
+STEP_FIELDS = {
+    "gan_steps",
+    "toy_steps",
+    "invert_steps",
+    "max_steps",
+}  # every step count of a budget
 
 
 @pytest.mark.parametrize("name", sorted(BUDGETS))
@@ -72,7 +80,10 @@ def test_step_cap_caps_every_step_count_and_leaves_sizes_alone(monkeypatch, name
             assert getattr(capped, f.name) == min(getattr(stated, f.name), 2), f.name
         else:
             assert getattr(capped, f.name) == getattr(stated, f.name), f.name
-    assert set(f.name for f in dataclasses.fields(stated) if "steps" in f.name) == STEP_FIELDS  # none left out
+    assert (
+        set(f.name for f in dataclasses.fields(stated) if "steps" in f.name)
+        == STEP_FIELDS
+    )  # none left out
     monkeypatch.setenv("GLO_TEACH_BUDGET", name)
     assert get_budget() == capped  # the variable applies however the budget is chosen
 
@@ -80,7 +91,13 @@ def test_step_cap_caps_every_step_count_and_leaves_sizes_alone(monkeypatch, name
 def test_gpu_budget_capped_keeps_the_papers_sizes(monkeypatch):
     monkeypatch.setenv("GLO_TEACH_STEP_CAP", "2")
     b = get_budget("gpu")
-    assert (b.n_images, b.table1_width, b.n_eval, b.table1_recon, b.batch_size) == (None, 64, 10_000, 10_000, 128)
+    assert (b.n_images, b.table1_width, b.n_eval, b.table1_recon, b.batch_size) == (
+        None,
+        64,
+        10_000,
+        10_000,
+        128,
+    )
     assert (b.gan_steps, b.toy_steps, b.invert_steps, b.max_steps) == (2, 2, 2, 2)
 
 
@@ -94,7 +111,9 @@ def test_step_cap_unset_or_empty_gives_the_stated_budget(monkeypatch):
 @pytest.mark.parametrize("value", ["0", "-1", "2.5", "two", "1e3"])
 def test_a_bad_step_cap_names_the_variable(monkeypatch, value):
     monkeypatch.setenv("GLO_TEACH_STEP_CAP", value)
-    with pytest.raises(ValueError, match=f"GLO_TEACH_STEP_CAP must be a positive integer.*{value!r}"):
+    with pytest.raises(
+        ValueError, match=f"GLO_TEACH_STEP_CAP must be a positive integer.*{value!r}"
+    ):
         get_budget("smoke")
 
 
@@ -102,12 +121,18 @@ def test_table1_protocol_carries_the_cap_and_gets_its_own_store_key(monkeypatch)
     """Protocol.from_budget takes max_steps (VAE, GLO), gan_steps and invert_steps from the capped budget, so
     Table 1's training obeys the cap, and the model store keeps capped models apart from uncapped ones."""
     from glo_teach.reference import PROTOCOLS, get_protocol, store_key
+
     monkeypatch.delenv("GLO_TEACH_STEP_CAP", raising=False)
     full, full_key = get_protocol("gpu"), store_key("mnist", "gpu")
     assert full == PROTOCOLS["gpu"] and full.max_steps is None
     monkeypatch.setenv("GLO_TEACH_STEP_CAP", "2")
     p = get_protocol("gpu")
     assert (p.max_steps, p.gan_steps, p.inversion.steps) == (2, 2, 2)
-    assert (p.n_fit, p.width, p.n_scored, p.batch_size) == (full.n_fit, full.width, full.n_scored, full.batch_size)
+    assert (p.n_fit, p.width, p.n_scored, p.batch_size) == (
+        full.n_fit,
+        full.width,
+        full.n_scored,
+        full.batch_size,
+    )
     assert store_key("mnist", "gpu") != full_key
     assert PROTOCOLS["gpu"] == full  # the stated protocols stay uncapped

@@ -25,11 +25,22 @@ def _sample(mu, sigma, n):
 
 
 def _gd(z, G, D, alpha):
-    return latent_optimise(z, G, D, method="gd", alpha=alpha, prior="uniform", create_graph=False)[0]
+    return latent_optimise(
+        z, G, D, method="gd", alpha=alpha, prior="uniform", create_graph=False
+    )[0]
 
 
 def _ngd(z, G, D, alpha, beta):
-    return latent_optimise(z, G, D, method="ngd", alpha=alpha, beta=beta, prior="uniform", create_graph=False)[0]
+    return latent_optimise(
+        z,
+        G,
+        D,
+        method="ngd",
+        alpha=alpha,
+        beta=beta,
+        prior="uniform",
+        create_graph=False,
+    )[0]
 
 
 def _mardia(z):
@@ -38,9 +49,15 @@ def _mardia(z):
 
 
 REFERENCES_E2 = {
-    "check_pyramid_reconstruct": reconstruct, "check_fit_gaussian": _fit, "check_gaussian_sampling": _sample,
-    "check_interpolate": interpolate, "check_arithmetic": arithmetic, "check_latent_gd_step": _gd,
-    "check_latent_ngd_step": _ngd, "check_mardia": _mardia, "check_laplacian_variance": laplacian_variance,
+    "check_pyramid_reconstruct": reconstruct,
+    "check_fit_gaussian": _fit,
+    "check_gaussian_sampling": _sample,
+    "check_interpolate": interpolate,
+    "check_arithmetic": arithmetic,
+    "check_latent_gd_step": _gd,
+    "check_latent_ngd_step": _ngd,
+    "check_mardia": _mardia,
+    "check_laplacian_variance": laplacian_variance,
 }
 
 
@@ -55,6 +72,7 @@ def test_check_passes_on_the_reference(name, capsys):
 def test_check_reports_a_stub_as_not_implemented(name):
     def stub(*args):
         raise NotImplementedError
+
     result = getattr(checks, name)(stub, verbose=False)
     assert not result.passed and result.message.startswith("not implemented yet")
 
@@ -67,6 +85,7 @@ def _msg(check, fn):
 
 # --- independent student solutions pass -------------------------------------------------------------
 
+
 def _grad(z, G, D):
     z = z.detach().requires_grad_(True)
     (g,) = torch.autograd.grad(D(G(z)).sum(), z)
@@ -74,16 +93,22 @@ def _grad(z, G, D):
 
 
 def test_independent_student_solutions_pass():
-    def student_reconstruct(pyr):  # with the library's blur: insert zeros, blur with gain 4
+    def student_reconstruct(
+        pyr,
+    ):  # with the library's blur: insert zeros, blur with gain 4
         x = pyr[-1]
         for detail in pyr[-2::-1]:
-            up = torch.zeros(*x.shape[:2], 2 * x.shape[2], 2 * x.shape[3], dtype=x.dtype)
+            up = torch.zeros(
+                *x.shape[:2], 2 * x.shape[2], 2 * x.shape[3], dtype=x.dtype
+            )
             up[..., ::2, ::2] = x
             x = detail + 4 * blur(up)
         return x
 
     def student_sample(mu, sigma, n):
-        return torch.distributions.MultivariateNormal(mu, covariance_matrix=sigma).sample((n,))
+        return torch.distributions.MultivariateNormal(
+            mu, covariance_matrix=sigma
+        ).sample((n,))
 
     def student_ngd(z, G, D, a, b):
         g = _grad(z, G, D)
@@ -92,23 +117,38 @@ def test_independent_student_solutions_pass():
     def student_mardia(z):
         zc = z - z.mean(0)
         m = zc @ torch.linalg.inv(torch.cov(zc.T, correction=0)) @ zc.T
-        return (m ** 3).sum() / len(z) ** 2, (m.diagonal() ** 2).mean()
+        return (m**3).sum() / len(z) ** 2, (m.diagonal() ** 2).mean()
 
     def student_lapvar(x):
-        lap = x[..., :-2, 1:-1] + x[..., 2:, 1:-1] + x[..., 1:-1, :-2] + x[..., 1:-1, 2:] - 4 * x[..., 1:-1, 1:-1]
+        lap = (
+            x[..., :-2, 1:-1]
+            + x[..., 2:, 1:-1]
+            + x[..., 1:-1, :-2]
+            + x[..., 1:-1, 2:]
+            - 4 * x[..., 1:-1, 1:-1]
+        )
         return lap.flatten(1).var(1, unbiased=False)
 
     def student_interp(a, b, steps):
         return torch.stack([a + s / (steps - 1) * (b - a) for s in range(steps)])
 
-    for check, fn in [(checks.check_pyramid_reconstruct, student_reconstruct), (checks.check_gaussian_sampling, student_sample),
-                      (checks.check_latent_ngd_step, student_ngd), (checks.check_mardia, student_mardia),
-                      (checks.check_laplacian_variance, student_lapvar), (checks.check_interpolate, student_interp),
-                      (checks.check_latent_gd_step, lambda z, G, D, a: (z + a * _grad(z, G, D)).clamp(-1, 1))]:
+    for check, fn in [
+        (checks.check_pyramid_reconstruct, student_reconstruct),
+        (checks.check_gaussian_sampling, student_sample),
+        (checks.check_latent_ngd_step, student_ngd),
+        (checks.check_mardia, student_mardia),
+        (checks.check_laplacian_variance, student_lapvar),
+        (checks.check_interpolate, student_interp),
+        (
+            checks.check_latent_gd_step,
+            lambda z, G, D, a: (z + a * _grad(z, G, D)).clamp(-1, 1),
+        ),
+    ]:
         assert check(fn, verbose=False).passed, check.__name__
 
 
 # --- named mistakes ---------------------------------------------------------------------------------
+
 
 def test_pyramid_reconstruct_mistakes():
     def nearest(pyr):
@@ -120,56 +160,106 @@ def test_pyramid_reconstruct_mistakes():
     def no_gain(pyr):
         x = pyr[-1]
         for d in pyr[-2::-1]:
-            up = torch.zeros(*x.shape[:2], 2 * x.shape[2], 2 * x.shape[3], dtype=x.dtype)
+            up = torch.zeros(
+                *x.shape[:2], 2 * x.shape[2], 2 * x.shape[3], dtype=x.dtype
+            )
             up[..., ::2, ::2] = x
             x = d + blur(up)
         return x
+
     assert "repeating pixels" in _msg(checks.check_pyramid_reconstruct, nearest)
     assert "gain 4" in _msg(checks.check_pyramid_reconstruct, no_gain)
-    assert "residual" in _msg(checks.check_pyramid_reconstruct, lambda pyr: reconstruct([*pyr[:-1], 0 * pyr[-1]]))
+    assert "residual" in _msg(
+        checks.check_pyramid_reconstruct,
+        lambda pyr: reconstruct([*pyr[:-1], 0 * pyr[-1]]),
+    )
 
 
 def test_fit_gaussian_mistakes():
-    assert "n - 1" in _msg(checks.check_fit_gaussian, lambda z: (z.mean(0), torch.cov(z.T)))
-    assert "centred" in _msg(checks.check_fit_gaussian, lambda z: (z.mean(0), z.T @ z / len(z)))
-    assert "off-diagonal" in _msg(checks.check_fit_gaussian, lambda z: (z.mean(0), torch.diag(z.var(0, unbiased=False))))
-    assert "(d, d)" in _msg(checks.check_fit_gaussian, lambda z: (z.mean(0), (z - z.mean(0)) @ (z - z.mean(0)).T / len(z)))
+    assert "n - 1" in _msg(
+        checks.check_fit_gaussian, lambda z: (z.mean(0), torch.cov(z.T))
+    )
+    assert "centred" in _msg(
+        checks.check_fit_gaussian, lambda z: (z.mean(0), z.T @ z / len(z))
+    )
+    assert "off-diagonal" in _msg(
+        checks.check_fit_gaussian,
+        lambda z: (z.mean(0), torch.diag(z.var(0, unbiased=False))),
+    )
+    assert "(d, d)" in _msg(
+        checks.check_fit_gaussian,
+        lambda z: (z.mean(0), (z - z.mean(0)) @ (z - z.mean(0)).T / len(z)),
+    )
     assert "pair" in _msg(checks.check_fit_gaussian, lambda z: z.mean(0))
 
 
 def test_gaussian_sampling_mistakes():
-    assert "Sigma^2" in _msg(checks.check_gaussian_sampling, lambda mu, s, n: mu + torch.randn(n, len(mu), dtype=mu.dtype) @ s)
-    assert "wrong side" in _msg(checks.check_gaussian_sampling,
-                                lambda mu, s, n: mu + torch.randn(n, len(mu), dtype=mu.dtype) @ torch.linalg.cholesky(s))
-    assert "independently" in _msg(checks.check_gaussian_sampling,
-                                   lambda mu, s, n: mu + torch.randn(n, len(mu), dtype=mu.dtype) * s.diagonal().sqrt())
-    assert "add mu" in _msg(checks.check_gaussian_sampling, lambda mu, s, n: _sample(mu, s, n) - mu)
-    assert "all samples are equal" in _msg(checks.check_gaussian_sampling,
-                                           lambda mu, s, n: _sample(mu, s, 1).expand(n, -1))
+    assert "Sigma^2" in _msg(
+        checks.check_gaussian_sampling,
+        lambda mu, s, n: mu + torch.randn(n, len(mu), dtype=mu.dtype) @ s,
+    )
+    assert "wrong side" in _msg(
+        checks.check_gaussian_sampling,
+        lambda mu, s, n: (
+            mu + torch.randn(n, len(mu), dtype=mu.dtype) @ torch.linalg.cholesky(s)
+        ),
+    )
+    assert "independently" in _msg(
+        checks.check_gaussian_sampling,
+        lambda mu, s, n: (
+            mu + torch.randn(n, len(mu), dtype=mu.dtype) * s.diagonal().sqrt()
+        ),
+    )
+    assert "add mu" in _msg(
+        checks.check_gaussian_sampling, lambda mu, s, n: _sample(mu, s, n) - mu
+    )
+    assert "all samples are equal" in _msg(
+        checks.check_gaussian_sampling, lambda mu, s, n: _sample(mu, s, 1).expand(n, -1)
+    )
 
 
 def test_interpolate_mistakes():
     ts = lambda a, steps: torch.arange(steps, dtype=a.dtype).view(-1, *[1] * a.dim())  # noqa: E731
-    assert "from z_b to z_a" in _msg(checks.check_interpolate, lambda a, b, s: interpolate(b, a, s))
-    assert "inclusive" in _msg(checks.check_interpolate, lambda a, b, s: a + ts(a, s) / s * (b - a))
-    assert "skip the endpoints" in _msg(checks.check_interpolate, lambda a, b, s: a + (ts(a, s) + 1) / (s + 1) * (b - a))
+    assert "from z_b to z_a" in _msg(
+        checks.check_interpolate, lambda a, b, s: interpolate(b, a, s)
+    )
+    assert "inclusive" in _msg(
+        checks.check_interpolate, lambda a, b, s: a + ts(a, s) / s * (b - a)
+    )
+    assert "skip the endpoints" in _msg(
+        checks.check_interpolate, lambda a, b, s: a + (ts(a, s) + 1) / (s + 1) * (b - a)
+    )
 
 
 def test_arithmetic_mistakes():
-    assert "not sums" in _msg(checks.check_arithmetic, lambda a, b, c: a.sum(0) - b.sum(0) + c.sum(0))
-    assert "A - B - C" in _msg(checks.check_arithmetic, lambda a, b, c: a.mean(0) - b.mean(0) - c.mean(0))
-    assert "A + B - C" in _msg(checks.check_arithmetic, lambda a, b, c: a.mean(0) + b.mean(0) - c.mean(0))
-    assert "pooled" in _msg(checks.check_arithmetic, lambda a, b, c: torch.cat([a, -b, c]).mean(0))
+    assert "not sums" in _msg(
+        checks.check_arithmetic, lambda a, b, c: a.sum(0) - b.sum(0) + c.sum(0)
+    )
+    assert "A - B - C" in _msg(
+        checks.check_arithmetic, lambda a, b, c: a.mean(0) - b.mean(0) - c.mean(0)
+    )
+    assert "A + B - C" in _msg(
+        checks.check_arithmetic, lambda a, b, c: a.mean(0) + b.mean(0) - c.mean(0)
+    )
+    assert "pooled" in _msg(
+        checks.check_arithmetic, lambda a, b, c: torch.cat([a, -b, c]).mean(0)
+    )
 
 
 def test_latent_gd_step_mistakes():
-    assert "descends" in _msg(checks.check_latent_gd_step, lambda z, G, D, a: (z - a * _grad(z, G, D)).clamp(-1, 1))
-    assert "clip it to [-1, 1]" in _msg(checks.check_latent_gd_step, lambda z, G, D, a: z + a * _grad(z, G, D))
+    assert "descends" in _msg(
+        checks.check_latent_gd_step,
+        lambda z, G, D, a: (z - a * _grad(z, G, D)).clamp(-1, 1),
+    )
+    assert "clip it to [-1, 1]" in _msg(
+        checks.check_latent_gd_step, lambda z, G, D, a: z + a * _grad(z, G, D)
+    )
 
     def mean_grad(z, G, D, a):
         z = z.detach().requires_grad_(True)
         (g,) = torch.autograd.grad(D(G(z)).mean(), z)
         return (z + a * g).clamp(-1, 1).detach()
+
     assert "batch *mean*" in _msg(checks.check_latent_gd_step, mean_grad)
 
 
@@ -178,11 +268,21 @@ def test_latent_ngd_step_mistakes():
         def fn(z, G, D, a, b):
             g = _grad(z, G, D)
             return (z + a * g / denom(g, b)).clamp(-1, 1)
+
         return fn
-    assert "per sample" in _msg(checks.check_latent_ngd_step, ngd(lambda g, b: b + (g ** 2).sum()))
-    assert "*squared* norm" in _msg(checks.check_latent_ngd_step, ngd(lambda g, b: b + g.norm(dim=1, keepdim=True)))
-    assert "plain gradient step" in _msg(checks.check_latent_ngd_step, lambda z, G, D, a, b: _gd(z, G, D, a))
-    assert "damping beta is missing" in _msg(checks.check_latent_ngd_step, ngd(lambda g, b: (g ** 2).sum(1, keepdim=True)))
+
+    assert "per sample" in _msg(
+        checks.check_latent_ngd_step, ngd(lambda g, b: b + (g**2).sum())
+    )
+    assert "*squared* norm" in _msg(
+        checks.check_latent_ngd_step, ngd(lambda g, b: b + g.norm(dim=1, keepdim=True))
+    )
+    assert "plain gradient step" in _msg(
+        checks.check_latent_ngd_step, lambda z, G, D, a, b: _gd(z, G, D, a)
+    )
+    assert "damping beta is missing" in _msg(
+        checks.check_latent_ngd_step, ngd(lambda g, b: (g**2).sum(1, keepdim=True))
+    )
 
 
 def test_mardia_mistakes():
@@ -191,10 +291,12 @@ def test_mardia_mistakes():
             zc = z - z.mean(0) if centre else z
             s = torch.cov(zc.T, correction=correction) if centre else zc.T @ zc / len(z)
             m = zc @ torch.linalg.inv(s) @ zc.T if whiten else zc @ zc.T
-            b1 = (m.diagonal() ** 3).mean() if b1_diag else (m ** 3).mean()
-            b2 = (m ** 2).mean() if b2_all else (m.diagonal() ** 2).mean()
+            b1 = (m.diagonal() ** 3).mean() if b1_diag else (m**3).mean()
+            b2 = (m**2).mean() if b2_all else (m.diagonal() ** 2).mean()
             return b1, b2
+
         return fn
+
     assert mardia()(torch.randn(50, 3, dtype=F64)) is not None
     assert "divisor n" in _msg(checks.check_mardia, mardia(correction=1))
     assert "Mahalanobis" in _msg(checks.check_mardia, mardia(whiten=False))
@@ -204,12 +306,25 @@ def test_mardia_mistakes():
 
 
 def test_laplacian_variance_mistakes():
-    stencil = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=F64).view(1, 1, 3, 3)
+    stencil = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=F64).view(
+        1, 1, 3, 3
+    )
 
     def lap(x, padding=0):
         n, c, h, w = x.shape
-        return F.conv2d(x.reshape(n * c, 1, h, w), stencil, padding=padding).reshape(n, -1)
-    assert "border is included" in _msg(checks.check_laplacian_variance, lambda x: lap(x, 1).var(1, unbiased=False))
-    assert "population variance" in _msg(checks.check_laplacian_variance, lambda x: lap(x).var(1))
-    assert "standard deviation" in _msg(checks.check_laplacian_variance, lambda x: lap(x).std(1, unbiased=False))
-    assert "one score per image" in _msg(checks.check_laplacian_variance, lambda x: lap(x).var(unbiased=False))
+        return F.conv2d(x.reshape(n * c, 1, h, w), stencil, padding=padding).reshape(
+            n, -1
+        )
+
+    assert "border is included" in _msg(
+        checks.check_laplacian_variance, lambda x: lap(x, 1).var(1, unbiased=False)
+    )
+    assert "population variance" in _msg(
+        checks.check_laplacian_variance, lambda x: lap(x).var(1)
+    )
+    assert "standard deviation" in _msg(
+        checks.check_laplacian_variance, lambda x: lap(x).std(1, unbiased=False)
+    )
+    assert "one score per image" in _msg(
+        checks.check_laplacian_variance, lambda x: lap(x).var(unbiased=False)
+    )

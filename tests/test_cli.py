@@ -8,7 +8,9 @@ from glo_teach.cli import main
 
 
 def test_assignments_build_writes_student_notebooks(tmp_path):
-    assert main(["assignments", "build", "--out", str(tmp_path), "--chapters", "02"]) == 0
+    assert (
+        main(["assignments", "build", "--out", str(tmp_path), "--chapters", "02"]) == 0
+    )
     student = tmp_path / "student" / "02_gan_game.ipynb"
     cells = json.loads(student.read_text())["cells"]
     code = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")

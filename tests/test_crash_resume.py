@@ -16,13 +16,21 @@ import torch
 from glo_teach.checkpoint import load_checkpoint
 
 WORKER = Path(__file__).with_name("_resume_worker.py")
-TOTAL_STEPS = {"glo": 120, "gan": 100, "vae": 120}  # 96 images / 16 per batch * epochs, or steps
+TOTAL_STEPS = {
+    "glo": 120,
+    "gan": 100,
+    "vae": 120,
+}  # 96 images / 16 per batch * epochs, or steps
 
 
 def _start(kind, ckpt, out):
     env = dict(os.environ, OMP_NUM_THREADS="1", CI="true")
-    return subprocess.Popen([sys.executable, str(WORKER), kind, str(ckpt), str(out)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), kind, str(ckpt), str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _finish(proc):
@@ -46,24 +54,32 @@ def test_sigkill_at_random_points_then_resume_is_bitwise_equal(kind, tmp_path):
         before = load_checkpoint(ckpt)
         start_step = before["step"] if before else 0
         deadline = time.monotonic() + 120
-        while proc.poll() is None and time.monotonic() < deadline:  # wait until this run has made progress
+        while (
+            proc.poll() is None and time.monotonic() < deadline
+        ):  # wait until this run has made progress
             step = _safe_step(ckpt)
             if step is not None and step > start_step:
                 break
             time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.15))  # an arbitrary moment, possibly in the middle of a write
+        time.sleep(
+            rng.uniform(0.0, 0.15)
+        )  # an arbitrary moment, possibly in the middle of a write
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             killed_at.append(_safe_step(ckpt))
         else:
             _finish(proc)
-    assert sum(s is not None and s < TOTAL_STEPS[kind] for s in killed_at) >= 3, f"kills landed at steps {killed_at}"
+    assert sum(s is not None and s < TOTAL_STEPS[kind] for s in killed_at) >= 3, (
+        f"kills landed at steps {killed_at}"
+    )
     _finish(_start(kind, ckpt, out))
     resumed = torch.load(out, weights_only=True)
     assert resumed.keys() == reference.keys()
     for name in reference:
-        assert torch.equal(resumed[name], reference[name]), f"{kind}: {name} differs after kills at steps {killed_at}"
+        assert torch.equal(resumed[name], reference[name]), (
+            f"{kind}: {name} differs after kills at steps {killed_at}"
+        )
 
 
 def _safe_step(ckpt):

@@ -7,8 +7,15 @@ import torch
 from torch import nn
 
 from glo_teach import ImageDataset
-from glo_teach.gan import (CycleGenerator, PatchDiscriminator, cycle_consistency_loss, domain_transform,
-                           make_domains, train_cyclegan, translation_error)
+from glo_teach.gan import (
+    CycleGenerator,
+    PatchDiscriminator,
+    cycle_consistency_loss,
+    domain_transform,
+    make_domains,
+    train_cyclegan,
+    translation_error,
+)
 
 
 class _Negate(nn.Module):
@@ -16,14 +23,18 @@ class _Negate(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.dummy = nn.Parameter(torch.zeros(()))  # translation_error reads the device from a parameter
+        self.dummy = nn.Parameter(
+            torch.zeros(())
+        )  # translation_error reads the device from a parameter
 
     def forward(self, x):
         return -x
 
 
 def _images(n=16, seed=0):
-    return torch.rand(n, 1, 32, 32, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    return (
+        torch.rand(n, 1, 32, 32, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    )
 
 
 def test_cycle_loss_zero_for_exact_inverse_pair():
@@ -49,7 +60,9 @@ def test_translation_error_exact_and_identity():
     assert translation_error(_Negate(), x, target) == 0.0
     identity = nn.Conv2d(1, 1, 1, bias=False)
     nn.init.ones_(identity.weight)
-    err = translation_error(identity, x, target, batch_size=7)  # uneven batches: the mean is still exact
+    err = translation_error(
+        identity, x, target, batch_size=7
+    )  # uneven batches: the mean is still exact
     assert abs(err - 2 * x.abs().mean().item()) < 1e-6
 
 
@@ -71,7 +84,9 @@ def test_make_domains_is_unpaired_and_disjoint():
     ds = ImageDataset(_images(10), torch.arange(10))
     X, Y = make_domains(ds, "invert")
     assert len(X) == len(Y) == 5
-    assert torch.equal(X.labels, torch.arange(0, 10, 2)) and torch.equal(Y.labels, torch.arange(1, 10, 2))
+    assert torch.equal(X.labels, torch.arange(0, 10, 2)) and torch.equal(
+        Y.labels, torch.arange(1, 10, 2)
+    )
     assert torch.equal(Y.images, -ds.images[1::2])
 
 
@@ -87,15 +102,21 @@ def test_networks_shapes_and_range():
 
 def _nets(seed, width=8):
     torch.manual_seed(seed)
-    return (CycleGenerator(width=width, n_res=1), CycleGenerator(width=width, n_res=1),
-            PatchDiscriminator(width=width), PatchDiscriminator(width=width))
+    return (
+        CycleGenerator(width=width, n_res=1),
+        CycleGenerator(width=width, n_res=1),
+        PatchDiscriminator(width=width),
+        PatchDiscriminator(width=width),
+    )
 
 
 def test_train_cyclegan_resumes_bitwise(tmp_path):
     """6 steps uninterrupted == 4 steps + a fresh call resuming to 6 (identity loss on, to use every term)."""
     ds = ImageDataset(_images(48), torch.zeros(48, dtype=torch.long))
     X, Y = make_domains(ds)
-    kw = dict(batch_size=8, device="cpu", seed=1, identity_weight=5.0, checkpoint_every=2)
+    kw = dict(
+        batch_size=8, device="cpu", seed=1, identity_weight=5.0, checkpoint_every=2
+    )
     nets1 = _nets(0)
     h1 = train_cyclegan(*nets1, X, Y, steps=6, **kw)
     train_cyclegan(*_nets(0), X, Y, steps=4, checkpoint_dir=tmp_path, **kw)
@@ -112,12 +133,15 @@ def test_train_cyclegan_learns_inversion_direction():
     """A short run on real digits: G's translation error against -x falls below the untrained G's.
     (Untrained G outputs ~0, error ~ mean|x| ~ 0.8; learning the inversion must beat that.)"""
     from glo_teach.data import load_dataset
+
     ds = load_dataset("mnist", "test", n=512)
     X, Y = make_domains(ds, "invert")
     G, F, D_x, D_y = _nets(0, width=16)
     x_test = ds.images[:128]
     before = translation_error(G, x_test, -x_test)
-    train_cyclegan(G, F, D_x, D_y, X, Y, steps=60, batch_size=16, lr=2e-3, device="cpu", seed=0)
+    train_cyclegan(
+        G, F, D_x, D_y, X, Y, steps=60, batch_size=16, lr=2e-3, device="cpu", seed=0
+    )
     after = translation_error(G, x_test, -x_test)
     assert after < 0.5 * before
 
@@ -129,7 +153,9 @@ def test_train_cyclegan_validates():
     with pytest.raises(ValueError):
         train_cyclegan(*_nets(0), X, X, steps=2, lr=float("nan"), device="cpu")
     with pytest.raises(ValueError):
-        train_cyclegan(*_nets(0), X, X, steps=2, batch_size=16, device="cpu")  # fewer images than a batch
+        train_cyclegan(
+            *_nets(0), X, X, steps=2, batch_size=16, device="cpu"
+        )  # fewer images than a batch
 
 
 def test_adversarial_term_is_the_papers_plain_mse():
@@ -137,10 +163,19 @@ def test_adversarial_term_is_the_papers_plain_mse():
     nn.MSELoss against target 1 (their code), twice Mao et al.'s 1/2 mean (D - 1)^2 (eq. lsgan-loss)."""
     from glo_teach.gan.cyclegan import cyclegan_adversarial_loss
     from glo_teach.gan.losses import lsgan_generator_loss
-    scores = torch.randn(64, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+    scores = torch.randn(
+        64, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
     oracle = nn.MSELoss()(scores, torch.ones_like(scores))
     assert abs(cyclegan_adversarial_loss(scores).item() - oracle.item()) < 1e-12
-    assert abs(cyclegan_adversarial_loss(scores).item() - 2 * lsgan_generator_loss(scores).item()) < 1e-12
+    assert (
+        abs(
+            cyclegan_adversarial_loss(scores).item()
+            - 2 * lsgan_generator_loss(scores).item()
+        )
+        < 1e-12
+    )
 
 
 class _Scale(nn.Module):
@@ -169,7 +204,9 @@ class _ConstScore(nn.Module):
 def _signs(n, value, seed):
     """n images whose pixels are +-value (random signs): mean|x| = value exactly, whatever the batch."""
     g = torch.Generator().manual_seed(seed)
-    return ImageDataset(value * (torch.randint(0, 2, (n, 1, 32, 32), generator=g) * 2 - 1).float())
+    return ImageDataset(
+        value * (torch.randint(0, 2, (n, 1, 32, 32), generator=g) * 2 - 1).float()
+    )
 
 
 def test_generator_loss_hand_computed_adversarial_cycle_and_identity_terms():
@@ -182,15 +219,42 @@ def test_generator_loss_hand_computed_adversarial_cycle_and_identity_terms():
     identity loss on the wrong domain (|a - 1| 0.2 + |b - 1| 0.9) or cycle_weight ignored the number differs."""
     a, b, s_y, s_x, lam_cyc, lam_id = 0.5, 3.0, 0.25, -0.5, 3.0, 0.7
     X, Y = _signs(16, 0.2, 0), _signs(16, 0.9, 1)
-    h = train_cyclegan(_Scale(a), _Scale(b), _ConstScore(s_x), _ConstScore(s_y), X, Y, steps=2, batch_size=8,
-                       cycle_weight=lam_cyc, identity_weight=lam_id, device="cpu")
+    h = train_cyclegan(
+        _Scale(a),
+        _Scale(b),
+        _ConstScore(s_x),
+        _ConstScore(s_y),
+        X,
+        Y,
+        steps=2,
+        batch_size=8,
+        cycle_weight=lam_cyc,
+        identity_weight=lam_id,
+        device="cpu",
+    )
     adv = (s_y - 1) ** 2 + (s_x - 1) ** 2
     cyc = abs(a * b - 1) * (0.2 + 0.9)
     idt = abs(a - 1) * 0.9 + abs(b - 1) * 0.2
     for g_loss, c_loss, d_loss in zip(h["g_loss"], h["cycle_loss"], h["d_loss"]):
         assert abs(c_loss - cyc) < 1e-6
         assert abs(g_loss - (adv + lam_cyc * cyc + lam_id * idt)) < 1e-5, g_loss
-        assert abs(d_loss - (0.5 * ((s_y - 1) ** 2 + s_y ** 2) + 0.5 * ((s_x - 1) ** 2 + s_x ** 2))) < 1e-6
+        assert (
+            abs(
+                d_loss
+                - (0.5 * ((s_y - 1) ** 2 + s_y**2) + 0.5 * ((s_x - 1) ** 2 + s_x**2))
+            )
+            < 1e-6
+        )
     with pytest.raises(ValueError, match="cycle_weight"):
-        train_cyclegan(_Scale(a), _Scale(b), _ConstScore(s_x), _ConstScore(s_y), X, Y, steps=1, batch_size=8,
-                       cycle_weight=-1.0, device="cpu")
+        train_cyclegan(
+            _Scale(a),
+            _Scale(b),
+            _ConstScore(s_x),
+            _ConstScore(s_y),
+            X,
+            Y,
+            steps=1,
+            batch_size=8,
+            cycle_weight=-1.0,
+            device="cpu",
+        )

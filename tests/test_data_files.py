@@ -27,7 +27,9 @@ class _Response(io.BytesIO):
     def read(self, n=-1):
         if self.fail_after is not None and self.tell() >= self.fail_after:
             raise ConnectionResetError("connection dropped midway")
-        return super().read(n if self.fail_after is None else min(n, self.fail_after - self.tell()) or n)
+        return super().read(
+            n if self.fail_after is None else min(n, self.fail_after - self.tell()) or n
+        )
 
     def __exit__(self, *a):
         self.close()
@@ -39,7 +41,9 @@ def _online(monkeypatch, response):
 
 
 def _all_files(root):
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return sorted(
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+    )
 
 
 def test_md5_mismatch_is_detected(isolated_data):
@@ -77,6 +81,7 @@ def test_complete_download_is_verified_and_kept(isolated_data, monkeypatch):
 
 def test_offline_error_is_fast_and_names_the_path(isolated_data, monkeypatch):
     """With no network (mirrors unreachable), the error comes within 5 s and says where to put the file."""
+
     def refuse(address, timeout=None):
         raise OSError("Name or service not known")
 
@@ -90,16 +95,24 @@ def test_offline_error_is_fast_and_names_the_path(isolated_data, monkeypatch):
 
         load_dataset("fashion-mnist")
     assert time.perf_counter() - start < 5.0
-    assert str(isolated_data / "fashion-mnist" / "train-images-idx3-ubyte.gz") in str(err.value)
+    assert str(isolated_data / "fashion-mnist" / "train-images-idx3-ubyte.gz") in str(
+        err.value
+    )
     assert "GLO_TEACH_DATA" in str(err.value)
     _idx_arrays.cache_clear()
 
 
 def test_search_order_prefers_glo_teach_data(isolated_data, monkeypatch, tmp_path):
-    for root, content in ((isolated_data, PAYLOAD), (tmp_path / "home" / ".cache" / "glo_teach", b"other")):
+    for root, content in (
+        (isolated_data, PAYLOAD),
+        (tmp_path / "home" / ".cache" / "glo_teach", b"other"),
+    ):
         (root / "toyset").mkdir(parents=True)
         (root / "toyset" / "file.bin").write_bytes(content)
-    assert fetch("toyset", "file.bin", PAYLOAD_MD5) == isolated_data / "toyset" / "file.bin"
+    assert (
+        fetch("toyset", "file.bin", PAYLOAD_MD5)
+        == isolated_data / "toyset" / "file.bin"
+    )
     assert files.data_dirs()[0] == isolated_data
     assert files.data_dirs()[-1] == tmp_path / "home" / ".cache" / "glo_teach"
 
@@ -115,10 +128,15 @@ def test_checkout_data_dir_only_for_a_source_checkout(tmp_path):
     (repo / "glo_teach").mkdir(parents=True)
     (repo / "pyproject.toml").write_text("[project]\nname = 'glo-teach'\n")
     assert files.checkout_data_dir(repo) == repo / "data"
-    assert files.checkout_data_dir(Path(files.__file__).resolve().parents[2]) == REPO_MNIST.parent  # this checkout
+    assert (
+        files.checkout_data_dir(Path(files.__file__).resolve().parents[2])
+        == REPO_MNIST.parent
+    )  # this checkout
 
 
-def test_installed_package_error_lists_only_real_places(isolated_data, monkeypatch, tmp_path):
+def test_installed_package_error_lists_only_real_places(
+    isolated_data, monkeypatch, tmp_path
+):
     """Installed (no checkout, REPO_DATA = None): the search path and the error list exactly $GLO_TEACH_DATA and
     the cache, in that order, and nothing under site-packages."""
     monkeypatch.setattr(files, "REPO_DATA", None)
@@ -127,5 +145,10 @@ def test_installed_package_error_lists_only_real_places(isolated_data, monkeypat
     assert files.data_dirs() == [isolated_data, cache]
     with pytest.raises(DataNotFoundError) as err:
         fetch("toyset", "file.bin", PAYLOAD_MD5, ["http://example.invalid/file.bin"])
-    listed = [line.strip() for line in str(err.value).splitlines() if line.startswith("  /")]
-    assert listed == [str(isolated_data / "toyset" / "file.bin"), str(cache / "toyset" / "file.bin")]
+    listed = [
+        line.strip() for line in str(err.value).splitlines() if line.startswith("  /")
+    ]
+    assert listed == [
+        str(isolated_data / "toyset" / "file.bin"),
+        str(cache / "toyset" / "file.bin"),
+    ]

@@ -14,8 +14,17 @@ import scipy.stats
 import torch
 
 from glo_teach.data import (
-    PIXEL_MAX, PIXEL_MIN, GaussianMixture1D, batches, evenly_spaced, grid_of_gaussians, load_dataset,
-    paper_split, read_idx, ring_of_gaussians, swiss_roll,
+    PIXEL_MAX,
+    PIXEL_MIN,
+    GaussianMixture1D,
+    batches,
+    evenly_spaced,
+    grid_of_gaussians,
+    load_dataset,
+    paper_split,
+    read_idx,
+    ring_of_gaussians,
+    swiss_roll,
 )
 from glo_teach.data import celeba, svhn
 
@@ -25,7 +34,9 @@ def test_read_idx_hand_written(tmp_path):
     raw = bytes([0, 0, 0x08, 2]) + struct.pack(">II", 2, 3) + bytes(range(6))
     path = tmp_path / "t.idx.gz"
     path.write_bytes(gzip.compress(raw))
-    np.testing.assert_array_equal(read_idx(path), np.arange(6, dtype=np.uint8).reshape(2, 3))
+    np.testing.assert_array_equal(
+        read_idx(path), np.arange(6, dtype=np.uint8).reshape(2, 3)
+    )
     path.write_bytes(gzip.compress(raw[:-1]))
     with pytest.raises(ValueError, match="announces"):
         read_idx(path)
@@ -46,15 +57,24 @@ def test_mnist_split_range_and_indices():
     train, test = load_dataset("mnist", "train"), load_dataset("mnist", "test")
     assert len(train) == 67_812 and len(test) == 2188
     assert train.images.shape[1:] == (1, 32, 32) and train.images.dtype == torch.float32
-    assert train.images.min().item() == PIXEL_MIN and train.images.max().item() == PIXEL_MAX
+    assert (
+        train.images.min().item() == PIXEL_MIN
+        and train.images.max().item() == PIXEL_MAX
+    )
     # label counts of train+test files together (SOURCE.md: 5923+980 zeros, 6742+1135 ones, ...)
-    counts = torch.bincount(torch.cat([train.labels, test.labels]), minlength=10).tolist()
+    counts = torch.bincount(
+        torch.cat([train.labels, test.labels]), minlength=10
+    ).tolist()
     assert counts == [6903, 7877, 6990, 7141, 6824, 6313, 6876, 7293, 6825, 6958]
     # test = every 32nd image of the concatenation: its first image is MNIST's first training image (a 5)
     whole = load_dataset("mnist", "all")
     torch.testing.assert_close(test.images, whole.images[::32])
     x, y, i = train[5]
-    assert i == 5 and torch.equal(x, train.images[5]) and y.item() == train.labels[5].item()
+    assert (
+        i == 5
+        and torch.equal(x, train.images[5])
+        and y.item() == train.labels[5].item()
+    )
 
 
 def test_subset_is_evenly_spaced_and_batches_carry_indices():
@@ -71,8 +91,15 @@ def test_subset_is_evenly_spaced_and_batches_carry_indices():
 def test_images_outside_the_value_range_are_refused():
     from glo_teach.data import ImageDataset
 
-    with pytest.raises(ValueError, match=r"must lie in \[-1, 1\], got values in \[0, 255\]"):
-        ImageDataset(torch.tensor([0.0, 255.0]).reshape(2, 1, 1, 1).expand(2, 1, 4, 4).contiguous())
+    with pytest.raises(
+        ValueError, match=r"must lie in \[-1, 1\], got values in \[0, 255\]"
+    ):
+        ImageDataset(
+            torch.tensor([0.0, 255.0])
+            .reshape(2, 1, 1, 1)
+            .expand(2, 1, 4, 4)
+            .contiguous()
+        )
     with pytest.raises(ValueError, match="empty"):
         ImageDataset(torch.zeros(0, 1, 4, 4))
     with pytest.raises(ValueError, match=r"shape \(N, C, H, W\)"):
@@ -100,11 +127,16 @@ def test_svhn_mat_fixture(isolated_data, monkeypatch):
         y = rng.integers(1, 11, (n, 1)).astype(np.uint8)
         scipy.io.savemat(isolated_data / "svhn" / name, {"X": x, "y": y})
         parts[name] = (x, y)
-    monkeypatch.setattr(svhn, "MD5", {k: _md5(isolated_data / "svhn" / k) for k in parts})
+    monkeypatch.setattr(
+        svhn, "MD5", {k: _md5(isolated_data / "svhn" / k) for k in parts}
+    )
     ds = load_dataset("svhn", "all")
     assert ds.images.shape == (64, 3, 32, 32)
     x0, y0 = parts["train_32x32.mat"]
-    expected = torch.from_numpy(x0[:, :, :, 3].transpose(2, 0, 1).astype(np.float32)) / 255 * 2 - 1
+    expected = (
+        torch.from_numpy(x0[:, :, :, 3].transpose(2, 0, 1).astype(np.float32)) / 255 * 2
+        - 1
+    )
     torch.testing.assert_close(ds.images[3], expected)
     assert ds.labels[:40].tolist() == (y0.reshape(-1) % 10).tolist()
     assert len(load_dataset("svhn", "test")) == 2  # indices 0 and 32 of 64
@@ -118,7 +150,9 @@ def test_celeba_zip_fixture(isolated_data, monkeypatch):
     archive = isolated_data / "celeba" / celeba.ZIP_NAME
     with zipfile.ZipFile(archive, "w") as z:
         for k in range(3):
-            img = np.zeros((218, 178, 3), dtype=np.uint8)  # black border outside the crop
+            img = np.zeros(
+                (218, 178, 3), dtype=np.uint8
+            )  # black border outside the crop
             img[39:179, 19:159] = (200, 50 * k, 100)  # exactly the centre 140x140 crop
             buf = io.BytesIO()
             Image.fromarray(img).save(buf, format="JPEG", quality=100)
@@ -128,7 +162,12 @@ def test_celeba_zip_fixture(isolated_data, monkeypatch):
         ds = load_dataset("celeba", "all", size=size)
         assert ds.images.shape == (3, 3, size, size)
         colour = (ds.images.mean(dim=(2, 3)) + 1) / 2 * 255
-        torch.testing.assert_close(colour, torch.tensor([[200.0, 50 * k, 100] for k in range(3)]), atol=3, rtol=0)
+        torch.testing.assert_close(
+            colour,
+            torch.tensor([[200.0, 50 * k, 100] for k in range(3)]),
+            atol=3,
+            rtol=0,
+        )
         assert (isolated_data / "celeba" / f"celeba_{size}.npy").exists()
     with pytest.raises(ValueError, match="size must be one of"):
         load_dataset("celeba", size=32)
@@ -137,7 +176,9 @@ def test_celeba_zip_fixture(isolated_data, monkeypatch):
 def test_gaussian_mixture_1d_density_matches_scipy():
     m = GaussianMixture1D([-1.0, 2.0], [0.5, 1.5], [0.25, 0.75])
     x = torch.linspace(-5, 6, 101, dtype=torch.float64)
-    oracle = 0.25 * scipy.stats.norm.pdf(x, -1, 0.5) + 0.75 * scipy.stats.norm.pdf(x, 2, 1.5)
+    oracle = 0.25 * scipy.stats.norm.pdf(x, -1, 0.5) + 0.75 * scipy.stats.norm.pdf(
+        x, 2, 1.5
+    )
     np.testing.assert_allclose(m.pdf(x).numpy(), oracle, rtol=1e-12)
     s = m.sample(200_000, torch.Generator().manual_seed(0))
     assert abs(s.mean().item() - (0.25 * -1 + 0.75 * 2)) < 0.01
@@ -157,8 +198,12 @@ def test_ring_and_grid_modes():
     # |x - c| / std is chi with 2 dof: mean sqrt(pi/2)
     assert abs(dist.mean().item() / ring.std - math.sqrt(math.pi / 2)) < 0.03
     # log_prob integrates the right way: at a centre it is log(1/(K 2 pi std^2))
-    torch.testing.assert_close(ring.log_prob(ring.centers[:1]).float(),
-                               torch.tensor([-math.log(8 * 2 * math.pi * 0.02**2)]), atol=1e-4, rtol=0)
+    torch.testing.assert_close(
+        ring.log_prob(ring.centers[:1]).float(),
+        torch.tensor([-math.log(8 * 2 * math.pi * 0.02**2)]),
+        atol=1e-4,
+        rtol=0,
+    )
 
 
 def test_swiss_roll_radius_range():

@@ -9,14 +9,24 @@ import scipy.stats
 import torch
 
 from glo_teach.data import load_dataset
-from glo_teach.metrics import (DigitClassifier, class_histogram, classifier_frechet_distance, frechet_distance,
-                               gaussian_stats, load_classifier)
+from glo_teach.metrics import (
+    DigitClassifier,
+    class_histogram,
+    classifier_frechet_distance,
+    frechet_distance,
+    gaussian_stats,
+    load_classifier,
+)
 from glo_teach.metrics import classifier as classifier_module
 
 
 def test_frechet_1d_is_w2_squared():
     """In 1-D, d^2 = (mu1 - mu2)^2 + (s1 - s2)^2 = W2^2 between N(mu1, s1^2) and N(mu2, s2^2) (eq. fid-frechet)."""
-    for mu1, s1, mu2, s2 in [(0.0, 1.0, 0.0, 1.0), (1.0, 2.0, -0.5, 0.5), (3.0, 0.1, 3.0, 4.0)]:
+    for mu1, s1, mu2, s2 in [
+        (0.0, 1.0, 0.0, 1.0),
+        (1.0, 2.0, -0.5, 0.5),
+        (3.0, 0.1, 3.0, 4.0),
+    ]:
         d2 = frechet_distance([mu1], [[s1**2]], [mu2], [[s2**2]])
         assert abs(d2 - ((mu1 - mu2) ** 2 + (s1 - s2) ** 2)) < 1e-9
 
@@ -25,7 +35,9 @@ def test_frechet_1d_matches_empirical_w2():
     """d^2 of the two normals equals W2^2 of their quantile functions (scipy.stats.norm.ppf), to 1e-3."""
     mu1, s1, mu2, s2 = 0.3, 1.5, -1.0, 0.7
     u = (np.arange(200_000) + 0.5) / 200_000
-    w2_sq = np.mean((scipy.stats.norm.ppf(u, mu1, s1) - scipy.stats.norm.ppf(u, mu2, s2)) ** 2)
+    w2_sq = np.mean(
+        (scipy.stats.norm.ppf(u, mu1, s1) - scipy.stats.norm.ppf(u, mu2, s2)) ** 2
+    )
     assert abs(frechet_distance([mu1], [[s1**2]], [mu2], [[s2**2]]) - w2_sq) < 1e-3
 
 
@@ -57,10 +69,14 @@ def test_frechet_general_is_symmetric_and_positive():
     s1, s2 = m1 @ m1.T + 0.1 * np.eye(3), m2 @ m2.T + 0.1 * np.eye(3)
     mu1, mu2 = rng.normal(size=3), rng.normal(size=3)
     d12, d21 = frechet_distance(mu1, s1, mu2, s2), frechet_distance(mu2, s2, mu1, s1)
-    oracle = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2 - 2 * np.real(scipy.linalg.sqrtm(s1 @ s2)))
+    oracle = np.sum((mu1 - mu2) ** 2) + np.trace(
+        s1 + s2 - 2 * np.real(scipy.linalg.sqrtm(s1 @ s2))
+    )
     assert abs(d12 - oracle) < 1e-8
     assert abs(d12 - d21) < 1e-8 and d12 > 0
-    d_t = frechet_distance(torch.tensor(mu1), torch.tensor(s1), torch.tensor(mu2), torch.tensor(s2))
+    d_t = frechet_distance(
+        torch.tensor(mu1), torch.tensor(s1), torch.tensor(mu2), torch.tensor(s2)
+    )
     assert abs(d_t - d12) < 1e-10
 
 
@@ -73,7 +89,10 @@ def test_frechet_of_identical_gaussians_is_exactly_zero():
     mu, s = f.mean(0), np.cov(f, rowvar=False)
     w, v = np.linalg.eigh(s)
     root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    unclamped = 2 * np.trace(s) - 2 * np.sqrt(np.clip(np.linalg.eigvalsh(root @ s @ root), 0, None)).sum()
+    unclamped = (
+        2 * np.trace(s)
+        - 2 * np.sqrt(np.clip(np.linalg.eigvalsh(root @ s @ root), 0, None)).sum()
+    )
     assert unclamped < 0  # the round-off the clamp exists for
     assert frechet_distance(mu, s, mu, s) == 0.0
     assert frechet_distance(mu + 1e-3, s, mu, s) >= 0.0
@@ -110,8 +129,12 @@ def test_classifier_is_cached_atomically_and_reloaded(tiny_classifier, monkeypat
     clf, data_dir = tiny_classifier
     monkeypatch.setenv("GLO_TEACH_DATA", str(data_dir))
     files = list((data_dir / "digit_classifier").rglob("*"))
-    assert [f.name for f in files if f.is_file()] == ["checkpoint.pt"]  # no temporary file left behind
-    monkeypatch.setattr(classifier_module, "train_classifier", lambda *a, **k: pytest.fail("retrained"))
+    assert [f.name for f in files if f.is_file()] == [
+        "checkpoint.pt"
+    ]  # no temporary file left behind
+    monkeypatch.setattr(
+        classifier_module, "train_classifier", lambda *a, **k: pytest.fail("retrained")
+    )
     again = load_classifier(epochs=2, n_train=2048)
     for a, b in zip(clf.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
@@ -130,7 +153,12 @@ def test_classifier_outputs_and_histogram(tiny_classifier):
     test = load_dataset("mnist", "test", n=200)
     assert clf.features(test.images).shape == (200, 128)
     pred = clf.classify(test.images)
-    assert pred.shape == (200,) and pred.dtype == torch.long and 0 <= pred.min() and pred.max() <= 9
+    assert (
+        pred.shape == (200,)
+        and pred.dtype == torch.long
+        and 0 <= pred.min()
+        and pred.max() <= 9
+    )
     h = class_histogram(test.images, clf)
     assert h.shape == (10,) and abs(h.sum().item() - 1.0) < 1e-12
     ones = test.images[test.labels == 1]
@@ -144,7 +172,9 @@ def test_classifier_frechet_distance_orders_real_and_noise(tiny_classifier):
     clf, _ = tiny_classifier
     test = load_dataset("mnist", "test", n=400)
     a, b = test.images[0::2], test.images[1::2]
-    noise = torch.rand(200, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    noise = (
+        torch.rand(200, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    )
     d_same = classifier_frechet_distance(a, a, clf)
     d_real = classifier_frechet_distance(a, b, clf)
     d_noise = classifier_frechet_distance(a, noise, clf)

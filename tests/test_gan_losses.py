@@ -6,16 +6,28 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from glo_teach.gan import (GAN_LOSSES, discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating,
-                           hinge_discriminator_loss, hinge_generator_loss, lsgan_discriminator_loss, lsgan_generator_loss,
-                           minimax_value, wgan_critic_loss, wgan_generator_loss)
+from glo_teach.gan import (
+    GAN_LOSSES,
+    discriminator_loss,
+    generator_loss_nonsaturating,
+    generator_loss_saturating,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    lsgan_discriminator_loss,
+    lsgan_generator_loss,
+    minimax_value,
+    wgan_critic_loss,
+    wgan_generator_loss,
+)
 
 LOG2 = math.log(2.0)
 
 
 def _logits(n: int, seed: int, scale: float = 3.0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
-    return (scale * torch.randn(n, generator=g, dtype=torch.float64)).requires_grad_(True)
+    return (scale * torch.randn(n, generator=g, dtype=torch.float64)).requires_grad_(
+        True
+    )
 
 
 def test_losses_at_zero_logits():
@@ -32,9 +44,18 @@ def test_bce_losses_match_torch_values_and_gradients():
     Values and gradients w.r.t. the logits equal torch's binary_cross_entropy_with_logits (float64)."""
     bce = F.binary_cross_entropy_with_logits
     cases = [
-        (lambda r, f: discriminator_loss(r, f), lambda r, f: bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f))),
-        (lambda r, f: generator_loss_nonsaturating(f), lambda r, f: bce(f, torch.ones_like(f)) + 0 * r.sum()),
-        (lambda r, f: generator_loss_saturating(f), lambda r, f: -bce(f, torch.zeros_like(f)) + 0 * r.sum()),
+        (
+            lambda r, f: discriminator_loss(r, f),
+            lambda r, f: bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f)),
+        ),
+        (
+            lambda r, f: generator_loss_nonsaturating(f),
+            lambda r, f: bce(f, torch.ones_like(f)) + 0 * r.sum(),
+        ),
+        (
+            lambda r, f: generator_loss_saturating(f),
+            lambda r, f: -bce(f, torch.zeros_like(f)) + 0 * r.sum(),
+        ),
     ]
     for ours, oracle in cases:
         r, f = _logits(32, 0), _logits(40, 1)
@@ -52,11 +73,13 @@ def _closed_form_gradients(name, r, f):
     d/dl softplus(l) = sigmoid(l), d/dl 1/2 (l - t)^2 = l - t, d/dl relu(1 - l) = -[l < 1], each / N or / M."""
     N, M, sr, sf = len(r), len(f), torch.sigmoid(r), torch.sigmoid(f)
     ones_r, ones_f = torch.ones_like(r), torch.ones_like(f)
-    d = {"minimax": ((-(1 - sr) / N, sf / M), -sf / M),
-         "nonsaturating": ((-(1 - sr) / N, sf / M), -(1 - sf) / M),
-         "lsgan": (((r - 1) / N, f / M), (f - 1) / M),
-         "wgan": ((-ones_r / N, ones_f / M), -ones_f / M),
-         "hinge": ((-(r < 1).double() / N, (f > -1).double() / M), -ones_f / M)}
+    d = {
+        "minimax": ((-(1 - sr) / N, sf / M), -sf / M),
+        "nonsaturating": ((-(1 - sr) / N, sf / M), -(1 - sf) / M),
+        "lsgan": (((r - 1) / N, f / M), (f - 1) / M),
+        "wgan": ((-ones_r / N, ones_f / M), -ones_f / M),
+        "hinge": ((-(r < 1).double() / N, (f > -1).double() / M), -ones_f / M),
+    }
     return d[name]
 
 
@@ -83,8 +106,12 @@ def test_losses_stable_at_extreme_logits():
         f = torch.full((4,), -v, requires_grad=True)
         for d_loss, g_loss in GAN_LOSSES.values():
             for loss in (d_loss(r, f), g_loss(f)):
-                grads = torch.autograd.grad(loss, (r, f), allow_unused=True, materialize_grads=True)
-                assert torch.isfinite(loss) and all(torch.isfinite(g).all() for g in grads)
+                grads = torch.autograd.grad(
+                    loss, (r, f), allow_unused=True, materialize_grads=True
+                )
+                assert torch.isfinite(loss) and all(
+                    torch.isfinite(g).all() for g in grads
+                )
     big = torch.tensor([100.0])
     assert abs(discriminator_loss(big, -big).item()) < 1e-30
     assert abs(discriminator_loss(-big, big).item() - 200.0) < 1e-4
@@ -108,22 +135,34 @@ def test_nonsaturating_gradient_dominates_where_d_rejects_fakes():
         (g_ns,) = torch.autograd.grad(generator_loss_nonsaturating(fake), fake)
         ratio = (g_ns / g_sat).item()
         assert abs(g_sat.item() + torch.sigmoid(torch.tensor(l)).item()) < 1e-7
-        assert abs(ratio - math.exp(-l)) < 1e-9 * math.exp(-l), f"ratio {ratio:.4g} vs e^-l = {math.exp(-l):.4g}"
-        assert ratio > 10, f"at D(G(z)) = {torch.sigmoid(torch.tensor(l)).item():.2e} the ratio is only {ratio:.3g}"
+        assert abs(ratio - math.exp(-l)) < 1e-9 * math.exp(-l), (
+            f"ratio {ratio:.4g} vs e^-l = {math.exp(-l):.4g}"
+        )
+        assert ratio > 10, (
+            f"at D(G(z)) = {torch.sigmoid(torch.tensor(l)).item():.2e} the ratio is only {ratio:.3g}"
+        )
 
 
 def test_lsgan_hand_values_and_optimal_discriminator():
     """lsgan-loss with targets a = 0, b = 1, c = 1: hand values, and the LSGAN optimal D on a
     two-point problem, D*(x) = (b p_data + a p_g) / (p_data + p_g), found by minimising the loss."""
     real, fake = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 2.0])
-    assert abs(lsgan_discriminator_loss(real, fake).item() - (0.5 * 0.5 + 0.5 * 2.0)) < 1e-6  # 1/2*mean(0,1)+1/2*mean(0,4)
+    assert (
+        abs(lsgan_discriminator_loss(real, fake).item() - (0.5 * 0.5 + 0.5 * 2.0))
+        < 1e-6
+    )  # 1/2*mean(0,1)+1/2*mean(0,4)
     assert abs(lsgan_generator_loss(fake).item() - 0.5 * 1.0) < 1e-6  # 1/2 mean(1, 1)
     # x takes two values; p_data = (0.8, 0.2), p_g = (0.3, 0.7); minimise over the two scores D(x1), D(x2)
     p_data, p_g = torch.tensor([0.8, 0.2]), torch.tensor([0.3, 0.7])
-    real_x, fake_x = torch.tensor([0] * 8 + [1] * 2), torch.tensor([0] * 3 + [1] * 7)  # exact empirical frequencies
+    real_x, fake_x = (
+        torch.tensor([0] * 8 + [1] * 2),
+        torch.tensor([0] * 3 + [1] * 7),
+    )  # exact empirical frequencies
     scores = torch.zeros(2, requires_grad=True)
     opt = torch.optim.SGD([scores], lr=1.0)
-    for _ in range(100):  # a quadratic with curvature ~1: lr 1 contracts the error ~10x per step
+    for _ in range(
+        100
+    ):  # a quadratic with curvature ~1: lr 1 contracts the error ~10x per step
         loss = lsgan_discriminator_loss(scores[real_x], scores[fake_x])
         opt.zero_grad()
         loss.backward()
@@ -147,7 +186,10 @@ def test_gan_losses_mapping():
     """GAN_LOSSES names -> (D loss, G loss); minimax uses the saturating generator loss."""
     assert set(GAN_LOSSES) == {"minimax", "nonsaturating", "lsgan", "wgan", "hinge"}
     assert GAN_LOSSES["minimax"] == (discriminator_loss, generator_loss_saturating)
-    assert GAN_LOSSES["nonsaturating"] == (discriminator_loss, generator_loss_nonsaturating)
+    assert GAN_LOSSES["nonsaturating"] == (
+        discriminator_loss,
+        generator_loss_nonsaturating,
+    )
     assert GAN_LOSSES["wgan"] == (wgan_critic_loss, wgan_generator_loss)
 
 

@@ -23,15 +23,21 @@ def test_project_to_ball_is_the_nearest_point_of_the_ball(rows):
     inside = norms <= 1
     assert torch.equal(p[inside], z[inside])
     out = ~inside
-    assert torch.allclose(p[out].norm(dim=1), torch.ones(int(out.sum()), dtype=torch.float64), atol=1e-12)
+    assert torch.allclose(
+        p[out].norm(dim=1), torch.ones(int(out.sum()), dtype=torch.float64), atol=1e-12
+    )
     assert torch.allclose(p[out] * norms[out, None], z[out], atol=1e-9, rtol=1e-9)
 
 
 def test_sphere_and_ball_differ_only_inside():
     """glo-projection: the sphere also pushes inner codes out to norm 1; the ball leaves them alone."""
     z = torch.tensor([[0.3, 0.4], [3.0, 4.0]])
-    assert torch.allclose(project_to_ball(z), torch.tensor([[0.3, 0.4], [0.6, 0.8]]), atol=1e-7)
-    assert torch.allclose(project_to_sphere(z), torch.tensor([[0.6, 0.8], [0.6, 0.8]]), atol=1e-7)
+    assert torch.allclose(
+        project_to_ball(z), torch.tensor([[0.3, 0.4], [0.6, 0.8]]), atol=1e-7
+    )
+    assert torch.allclose(
+        project_to_sphere(z), torch.tensor([[0.6, 0.8], [0.6, 0.8]]), atol=1e-7
+    )
 
 
 def test_sgd_step_changes_only_the_batch_codes():
@@ -60,7 +66,9 @@ def test_sgd_step_sums_gradients_of_a_repeated_index():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 10_000), st.floats(1e-3, 1e4), st.sampled_from(["ball", "sphere"]))
+@given(
+    st.integers(0, 10_000), st.floats(1e-3, 1e4), st.sampled_from(["ball", "sphere"])
+)
 def test_codes_never_leave_the_unit_ball(seed, lr, projection):
     """glo-projection: after any number of steps with any gradient, ||z_i|| <= 1 for every code."""
     g = torch.Generator().manual_seed(seed)

@@ -21,10 +21,19 @@ def test_sparse_dictionary_data_is_what_it_says():
     assert nz.min() >= 0.5 and nz.max() <= 1.0
     assert (R > 0).any() and (R < 0).any()
     assert torch.allclose(X, 0.3 * R @ D.T, atol=1e-15)
-    X2, D2, R2 = sparse_dictionary_data(4000, 16, 8, 3, scale=0.3, noise=0.05,
-                                        generator=torch.Generator().manual_seed(0))
+    X2, D2, R2 = sparse_dictionary_data(
+        4000,
+        16,
+        8,
+        3,
+        scale=0.3,
+        noise=0.05,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert (X2 - 0.3 * R2 @ D2.T).std().item() == pytest.approx(0.05, rel=0.02)
-    again = sparse_dictionary_data(400, 16, 8, 3, scale=0.3, generator=torch.Generator().manual_seed(0))
+    again = sparse_dictionary_data(
+        400, 16, 8, 3, scale=0.3, generator=torch.Generator().manual_seed(0)
+    )
     assert all(torch.equal(a, b) for a, b in zip((X, D, R), again))
 
 
@@ -35,8 +44,12 @@ def test_atom_recovery_hand_cases():
     true = e[:, :2]
     rotated = torch.stack([e[0] + e[1], e[0] - e[1]], 1)  # unnormalised on purpose
     assert atom_recovery(true, rotated) == pytest.approx(1 / math.sqrt(2), abs=1e-12)
-    assert atom_recovery(5 * true, rotated) == pytest.approx(1 / math.sqrt(2), abs=1e-12)  # scale of the true atoms too
-    assert atom_recovery(true, torch.stack([e[0], 3 * e[0]], 1)) == pytest.approx(0.5, abs=1e-12)
+    assert atom_recovery(5 * true, rotated) == pytest.approx(
+        1 / math.sqrt(2), abs=1e-12
+    )  # scale of the true atoms too
+    assert atom_recovery(true, torch.stack([e[0], 3 * e[0]], 1)) == pytest.approx(
+        0.5, abs=1e-12
+    )
     assert atom_recovery(true, e[:, 2:]) == pytest.approx(0.0, abs=1e-12)
 
 
@@ -48,7 +61,9 @@ def test_atom_recovery_ignores_order_sign_and_scale():
     perm = torch.randperm(6, generator=g)
     signs_scales = torch.tensor([-2.0, 0.5, 1.0, -1.0, 3.0, -0.1], dtype=torch.float64)
     assert atom_recovery(D, D[:, perm] * signs_scales) == pytest.approx(1.0, abs=1e-12)
-    mixed = D @ torch.linalg.qr(torch.randn(6, 6, generator=g, dtype=torch.float64))[0]  # same span, rotated
+    mixed = (
+        D @ torch.linalg.qr(torch.randn(6, 6, generator=g, dtype=torch.float64))[0]
+    )  # same span, rotated
     assert atom_recovery(D, mixed) < 0.9
 
 

@@ -33,8 +33,17 @@ def test_linear_generator_recovers_the_pca_subspace():
     """pca-linear-ae: GLO with g(z) = Wz + b and l2 loss spans the top-d principal subspace (angles ~ 0)."""
     torch.manual_seed(0)
     x = _low_rank_images()
-    g, codes, history = train_glo(LinearGenerator(3), x, 3, loss="mse", lr_g=10.0, lr_z=10.0, epochs=300,
-                                  batch_size=128, seed=0)
+    g, codes, history = train_glo(
+        LinearGenerator(3),
+        x,
+        3,
+        loss="mse",
+        lr_g=10.0,
+        lr_z=10.0,
+        epochs=300,
+        batch_size=128,
+        seed=0,
+    )
     xc = (x.reshape(128, -1) - x.reshape(128, -1).mean(0)).double().numpy()
     top = np.linalg.svd(xc, full_matrices=False)[2][:3].T
     angles = scipy.linalg.subspace_angles(g.fc.weight.detach().double().numpy(), top)
@@ -47,10 +56,14 @@ def _tiny_run(tmp_path=None, epochs=2, generator_cls=DCGANGenerator, **kw):
     torch.manual_seed(0)
     g = generator_cls(latent_dim=4, channels=1, size=32, width=4)
     x = torch.rand(40, 1, 32, 32, generator=torch.Generator().manual_seed(1)) * 2 - 1
-    return train_glo(g, x, 4, epochs=epochs, batch_size=16, seed=3, checkpoint_dir=tmp_path, **kw)
+    return train_glo(
+        g, x, 4, epochs=epochs, batch_size=16, seed=3, checkpoint_dir=tmp_path, **kw
+    )
 
 
-@pytest.mark.parametrize("optimizer, init", [("sgd", "gaussian"), ("adam", "gaussian"), ("adam", "pca")])
+@pytest.mark.parametrize(
+    "optimizer, init", [("sgd", "gaussian"), ("adam", "gaussian"), ("adam", "pca")]
+)
 def test_resume_is_bitwise_equal_to_an_uninterrupted_run(tmp_path, optimizer, init):
     """A run stopped mid-epoch (crash after step 4, checkpoint every step) and resumed ends bitwise equal.
 
@@ -58,7 +71,9 @@ def test_resume_is_bitwise_equal_to_an_uninterrupted_run(tmp_path, optimizer, in
     codes the resumed run skips the PCA and must still end with the codes of the uninterrupted one.
     """
     lr_g = 1.0 if optimizer == "sgd" else 1e-3
-    g_ref, codes_ref, hist_ref = _tiny_run(loss="l2+lap1", optimizer=optimizer, lr_g=lr_g, init=init)
+    g_ref, codes_ref, hist_ref = _tiny_run(
+        loss="l2+lap1", optimizer=optimizer, lr_g=lr_g, init=init
+    )
 
     class Crash(Exception):
         pass
@@ -68,14 +83,30 @@ def test_resume_is_bitwise_equal_to_an_uninterrupted_run(tmp_path, optimizer, in
 
         def forward(self, z):
             CrashingGenerator.calls += 1
-            if CrashingGenerator.calls == 5:  # dies inside step 5 (mid-epoch 2: 3 steps per epoch)
+            if (
+                CrashingGenerator.calls == 5
+            ):  # dies inside step 5 (mid-epoch 2: 3 steps per epoch)
                 raise Crash
             return super().forward(z)
 
     with pytest.raises(Crash):
-        _tiny_run(tmp_path, generator_cls=CrashingGenerator, loss="l2+lap1", checkpoint_every=1,
-                  optimizer=optimizer, lr_g=lr_g, init=init)
-    g, codes, hist = _tiny_run(tmp_path, loss="l2+lap1", checkpoint_every=1, optimizer=optimizer, lr_g=lr_g, init=init)
+        _tiny_run(
+            tmp_path,
+            generator_cls=CrashingGenerator,
+            loss="l2+lap1",
+            checkpoint_every=1,
+            optimizer=optimizer,
+            lr_g=lr_g,
+            init=init,
+        )
+    g, codes, hist = _tiny_run(
+        tmp_path,
+        loss="l2+lap1",
+        checkpoint_every=1,
+        optimizer=optimizer,
+        lr_g=lr_g,
+        init=init,
+    )
     assert hist["loss"] == hist_ref["loss"] and len(hist["loss"]) == 6
     assert torch.equal(codes.weight, codes_ref.weight)
     for (name, a), (_, b) in zip(g.state_dict().items(), g_ref.state_dict().items()):
@@ -94,7 +125,15 @@ def test_divergence_is_caught_within_one_step():
     """guard: a huge learning rate raises DivergenceError naming the learning rate, not NaN images."""
     torch.manual_seed(0)
     with pytest.raises(DivergenceError, match="lr_g=1e\\+08"):
-        train_glo(LinearGenerator(3), _low_rank_images(), 3, lr_g=1e8, lr_z=10.0, epochs=5, batch_size=64)
+        train_glo(
+            LinearGenerator(3),
+            _low_rank_images(),
+            3,
+            lr_g=1e8,
+            lr_z=10.0,
+            epochs=5,
+            batch_size=64,
+        )
 
 
 def test_bad_inputs_raise_clear_errors():
@@ -114,25 +153,47 @@ def test_bad_inputs_raise_clear_errors():
 
 
 @pytest.mark.parametrize("z_reduction, scale", [("image", 1.0), ("batch", 0.25)])
-def test_code_step_is_lr_z_times_the_per_image_or_batch_mean_gradient(z_reduction, scale):
+def test_code_step_is_lr_z_times_the_per_image_or_batch_mean_gradient(
+    z_reduction, scale
+):
     """glo-objective, z_reduction: one step on a batch of B = 4 images with g(z) = Wz + b (lr_g = 0), against
     the hand gradient of l_i = mean_16 (W z_i + b - x_i)^2, grad_i = (2/16) W^T (W z_i + b - x_i):
     "image" moves z_i by -lr_z grad_i, "batch" by -lr_z grad_i / B (the public code's batch-mean MSE)."""
     torch.manual_seed(0)
     g = LinearGenerator(3)
     x = _low_rank_images(n=4)
-    z0 = LatentCodes(4, 3, init="gaussian", generator=torch.Generator().manual_seed(5)).weight.detach().clone()
+    z0 = (
+        LatentCodes(4, 3, init="gaussian", generator=torch.Generator().manual_seed(5))
+        .weight.detach()
+        .clone()
+    )
     with torch.no_grad():
         W, b = g.fc.weight.clone(), g.fc.bias.clone()
-    _, codes, _ = train_glo(g, x, 3, lr_g=0.0, lr_z=0.5, epochs=1, batch_size=4, seed=5, z_reduction=z_reduction)
-    grad = (2 / 16) * (z0 @ W.T + b - x.reshape(4, 16)) @ W  # (B, d): row i is grad_{z_i} l_i
+    _, codes, _ = train_glo(
+        g,
+        x,
+        3,
+        lr_g=0.0,
+        lr_z=0.5,
+        epochs=1,
+        batch_size=4,
+        seed=5,
+        z_reduction=z_reduction,
+    )
+    grad = (
+        (2 / 16) * (z0 @ W.T + b - x.reshape(4, 16)) @ W
+    )  # (B, d): row i is grad_{z_i} l_i
     step = z0 - 0.5 * scale * grad
-    expected = step / step.norm(dim=1, keepdim=True).clamp_min(1.0)  # projection onto the unit ball
+    expected = step / step.norm(dim=1, keepdim=True).clamp_min(
+        1.0
+    )  # projection onto the unit ball
     assert (grad.norm(dim=1) > 1e-3).all()
     torch.testing.assert_close(codes.weight.detach(), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_max_steps_stops_after_exactly_that_many_steps_and_a_capped_run_resumes(tmp_path):
+def test_max_steps_stops_after_exactly_that_many_steps_and_a_capped_run_resumes(
+    tmp_path,
+):
     """max_steps=k: k optimiser steps in all (history has k losses), the first k of the uncapped run, also when k
     ends inside an epoch (3 steps per epoch here); a run capped at 2 and called again with max_steps=4, then
     uncapped, continues from its checkpoint and ends bitwise equal to the uninterrupted run."""
@@ -141,7 +202,9 @@ def test_max_steps_stops_after_exactly_that_many_steps_and_a_capped_run_resumes(
     for k in (1, 2, 4):
         _, _, hist = _tiny_run(optimizer="adam", lr_g=1e-3, max_steps=k)
         assert hist["loss"] == hist_ref["loss"][:k]
-    _, _, hist = _tiny_run(optimizer="adam", lr_g=1e-3, max_steps=100)  # a cap above the epochs' steps: no effect
+    _, _, hist = _tiny_run(
+        optimizer="adam", lr_g=1e-3, max_steps=100
+    )  # a cap above the epochs' steps: no effect
     assert hist["loss"] == hist_ref["loss"]
     for cap in (2, 4, None):
         g, codes, hist = _tiny_run(tmp_path, optimizer="adam", lr_g=1e-3, max_steps=cap)

@@ -7,8 +7,14 @@ import torch
 from torch import nn
 
 from glo_teach.data import ring_of_gaussians
-from glo_teach.gan import (MLPDiscriminator, MLPGenerator, latent_optimise, latent_regulariser, sample_prior,
-                           train_gan)
+from glo_teach.gan import (
+    MLPDiscriminator,
+    MLPGenerator,
+    latent_optimise,
+    latent_regulariser,
+    sample_prior,
+    train_gan,
+)
 from glo_teach.metrics import high_quality_fraction
 
 
@@ -40,7 +46,9 @@ def test_gd_and_ngd_steps_hand_case():
     _, dz = latent_optimise(z, G, D, method="gd", alpha=0.05, prior="normal")
     assert torch.allclose(dz, (0.05 * g).expand(2, 3), atol=1e-12, rtol=0)
     _, dz = latent_optimise(z, G, D, method="ngd", alpha=0.9, beta=5.0, prior="normal")
-    assert torch.allclose(dz, (0.9 * g / (5.0 + g @ g)).expand(2, 3), atol=1e-12, rtol=0)
+    assert torch.allclose(
+        dz, (0.9 * g / (5.0 + g @ g)).expand(2, 3), atol=1e-12, rtol=0
+    )
 
 
 def test_ngd_step_numbers():
@@ -49,7 +57,9 @@ def test_ngd_step_numbers():
     D = _Linear(torch.tensor([[3.0, 4.0]], dtype=torch.float64), score=True)
     z = torch.zeros(1, 2, dtype=torch.float64)
     z_new, dz = latent_optimise(z, G, D, method="ngd", alpha=0.9, beta=5.0)
-    assert torch.allclose(dz, torch.tensor([[0.09, 0.12]], dtype=torch.float64), atol=1e-12, rtol=0)
+    assert torch.allclose(
+        dz, torch.tensor([[0.09, 0.12]], dtype=torch.float64), atol=1e-12, rtol=0
+    )
     assert torch.allclose(z_new, z + dz, atol=0, rtol=0)
 
 
@@ -59,7 +69,14 @@ def test_fraction_mask_moves_exactly_the_chosen_coordinates():
     torch.manual_seed(0)
     G, D = MLPGenerator(latent_dim=8, hidden=16), MLPDiscriminator(hidden=16)
     z = sample_prior(64, 8, "uniform", generator=torch.Generator().manual_seed(0)) * 0.5
-    z_new, dz = latent_optimise(z, G, D, fraction=0.5, alpha=0.01, generator_rng=torch.Generator().manual_seed(1))
+    z_new, dz = latent_optimise(
+        z,
+        G,
+        D,
+        fraction=0.5,
+        alpha=0.01,
+        generator_rng=torch.Generator().manual_seed(1),
+    )
     moved = dz != 0
     assert (moved.sum(dim=1) == 4).all()
     assert torch.equal(z_new[~moved], z[~moved])
@@ -105,12 +122,26 @@ def test_second_order_gradient_closed_form(method):
     (eqs. logan-gd, logan-ngd differentiated through dz); create_graph=False: dL/dv = W zbar', the first-order
     term only. The two differ by the term through dz."""
     G, D, W, v = _linear_nets(seed=1)
-    z = torch.randn(6, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64) * 0.1
+    z = (
+        torch.randn(
+            6, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64
+        )
+        * 0.1
+    )
     alpha, beta = 0.3, 2.0
     grads = {}
     for cg in (True, False):
         D.weight.grad = None
-        z_new, _ = latent_optimise(z, G, D, method=method, alpha=alpha, beta=beta, prior="normal", create_graph=cg)
+        z_new, _ = latent_optimise(
+            z,
+            G,
+            D,
+            method=method,
+            alpha=alpha,
+            beta=beta,
+            prior="normal",
+            create_graph=cg,
+        )
         D(G(z_new)).mean().backward()
         grads[cg] = D.weight.grad[0].clone()
     g = W.T @ v
@@ -128,12 +159,22 @@ def test_second_order_gradient_finite_differences():
     """On small MLPs in float64, d/dtheta_D of L(theta_D) = mean D(G(z'(theta_D))) (z' from one NGD step,
     create_graph=True) matches central finite differences of L in a random direction of theta_D."""
     torch.manual_seed(0)
-    G, D = MLPGenerator(latent_dim=3, hidden=8, depth=2).double(), MLPDiscriminator(hidden=8, depth=2).double()
-    z = sample_prior(16, 3, "uniform", generator=torch.Generator().manual_seed(0)).double() * 0.5
+    G, D = (
+        MLPGenerator(latent_dim=3, hidden=8, depth=2).double(),
+        MLPDiscriminator(hidden=8, depth=2).double(),
+    )
+    z = (
+        sample_prior(
+            16, 3, "uniform", generator=torch.Generator().manual_seed(0)
+        ).double()
+        * 0.5
+    )
     params = list(D.parameters())
 
     def loss():
-        z_new, _ = latent_optimise(z, G, D, method="ngd", alpha=0.9, beta=0.5, prior="normal")
+        z_new, _ = latent_optimise(
+            z, G, D, method="ngd", alpha=0.9, beta=0.5, prior="normal"
+        )
         return D(G(z_new)).mean()
 
     grads = torch.autograd.grad(loss(), params)
@@ -160,8 +201,14 @@ def test_regulariser_is_mean_squared_norm():
 def test_bad_inputs():
     G, D, _, _ = _linear_nets()
     z = torch.zeros(2, 3, dtype=torch.float64)
-    for kw in (dict(method="adam"), dict(fraction=0.0), dict(prior="cauchy"), dict(steps=-1),
-               dict(method="ngd", beta=0.0), dict(alpha=float("nan"))):
+    for kw in (
+        dict(method="adam"),
+        dict(fraction=0.0),
+        dict(prior="cauchy"),
+        dict(steps=-1),
+        dict(method="ngd", beta=0.0),
+        dict(alpha=float("nan")),
+    ):
         with pytest.raises(ValueError):
             latent_optimise(z, G, D, **kw)
     with pytest.raises(ValueError, match="shape"):
@@ -178,23 +225,55 @@ def test_train_gan_with_latent_optimisation_on_the_ring(tmp_path):
     finite losses, an R_z history, samples within a bounded box and some of them near the modes; and a
     crashed-and-resumed NGD run with a 50% mask ends bitwise equal to an uninterrupted one."""
     samples = {}
-    for name, lo in (("base", None), ("gd", dict(method="gd", alpha=0.1, rz_weight=1.0)),
-                     ("ngd", dict(method="ngd", alpha=0.9, beta=1.0, rz_weight=1.0))):
+    for name, lo in (
+        ("base", None),
+        ("gd", dict(method="gd", alpha=0.1, rz_weight=1.0)),
+        ("ngd", dict(method="ngd", alpha=0.9, beta=1.0, rz_weight=1.0)),
+    ):
         torch.manual_seed(0)
         G, D = MLPGenerator(hidden=32), MLPDiscriminator(hidden=32)
-        h = train_gan(G, D, RING.sample, steps=150, batch_size=64, lr_g=1e-3, lr_d=1e-3, prior="uniform",
-                      latent_optimisation=lo, device="cpu", seed=0)
-        assert all(math.isfinite(v) for v in h["d_loss"] + h["g_loss"] + h.get("rz", []))
+        h = train_gan(
+            G,
+            D,
+            RING.sample,
+            steps=150,
+            batch_size=64,
+            lr_g=1e-3,
+            lr_d=1e-3,
+            prior="uniform",
+            latent_optimisation=lo,
+            device="cpu",
+            seed=0,
+        )
+        assert all(
+            math.isfinite(v) for v in h["d_loss"] + h["g_loss"] + h.get("rz", [])
+        )
         assert ("rz" in h) == (lo is not None)
         with torch.no_grad():
-            samples[name] = G(sample_prior(500, 2, "uniform", generator=torch.Generator().manual_seed(1)))
+            samples[name] = G(
+                sample_prior(
+                    500, 2, "uniform", generator=torch.Generator().manual_seed(1)
+                )
+            )
         assert samples[name].abs().max().item() < 10
         assert high_quality_fraction(samples[name], RING.centers, 0.25) > 0.05
-    assert max(samples["gd"].sub(samples["base"]).abs().max().item(),
-               samples["ngd"].sub(samples["base"]).abs().max().item()) > 1e-3
+    assert (
+        max(
+            samples["gd"].sub(samples["base"]).abs().max().item(),
+            samples["ngd"].sub(samples["base"]).abs().max().item(),
+        )
+        > 1e-3
+    )
 
-    kw = dict(steps=6, batch_size=16, prior="uniform", device="cpu", seed=2, checkpoint_every=3,
-              latent_optimisation=dict(method="ngd", steps=2, fraction=0.5, rz_weight=3.0))
+    kw = dict(
+        steps=6,
+        batch_size=16,
+        prior="uniform",
+        device="cpu",
+        seed=2,
+        checkpoint_every=3,
+        latent_optimisation=dict(method="ngd", steps=2, fraction=0.5, rz_weight=3.0),
+    )
     torch.manual_seed(1)
     G1, D1 = MLPGenerator(hidden=8), MLPDiscriminator(hidden=8)
     h1 = train_gan(G1, D1, RING.sample, **kw)
@@ -219,7 +298,9 @@ def test_train_gan_with_latent_optimisation_on_the_ring(tmp_path):
 def test_train_gan_latent_optimisation_bad_keys():
     G, D = MLPGenerator(hidden=8), MLPDiscriminator(hidden=8)
     with pytest.raises(ValueError, match="unknown"):
-        train_gan(G, D, RING.sample, steps=1, latent_optimisation=dict(lr=1.0), device="cpu")
+        train_gan(
+            G, D, RING.sample, steps=1, latent_optimisation=dict(lr=1.0), device="cpu"
+        )
     with pytest.raises(ValueError, match="prior"):
         train_gan(G, D, RING.sample, steps=1, prior="laplace", device="cpu")
 
@@ -233,14 +314,27 @@ def test_train_gan_adds_rz_to_the_discriminator_loss_with_a_plus_sign():
     L_D's own gradient disagree with R_z's in the first coordinate (R_z dropped is caught too)."""
     from glo_teach.gan.losses import discriminator_loss
     from glo_teach.seed import seed_everything
+
     W0 = torch.tensor([[0.8, -0.3, 0.5], [0.2, 0.9, -0.4]])  # G(z) = W z, (3,) -> (2,)
     v0 = torch.tensor([[0.6, -1.1]])  # D(x) = v . x, a logit
     lr, w, seed, batch = 1e-2, 100.0, 5, 16
     lo = dict(method="gd", alpha=0.4, steps=1)
     G, D = _Linear(W0), _Linear(v0, score=True)
     real = torch.tensor([3.0, 3.0])
-    train_gan(G, D, lambda n: real.expand(n, 2), loss="nonsaturating", steps=1, batch_size=batch, lr_d=lr,
-              latent_dim=3, prior="normal", latent_optimisation=dict(lo, rz_weight=w), device="cpu", seed=seed)
+    train_gan(
+        G,
+        D,
+        lambda n: real.expand(n, 2),
+        loss="nonsaturating",
+        steps=1,
+        batch_size=batch,
+        lr_d=lr,
+        latent_dim=3,
+        prior="normal",
+        latent_optimisation=dict(lo, rz_weight=w),
+        device="cpu",
+        seed=seed,
+    )
 
     seed_everything(seed)
     z = sample_prior(batch, 3, "normal")  # the z of the loop's single critic step
@@ -249,11 +343,22 @@ def test_train_gan_adds_rz_to_the_discriminator_loss_with_a_plus_sign():
     l_d = discriminator_loss(Do(real.expand(batch, 2)), Do(Go(z_new)))
     steps = {}
     for sign in (+1, 0, -1):
-        (g,) = torch.autograd.grad(l_d + sign * w * latent_regulariser(dz), Do.weight, retain_graph=True)
-        steps[sign] = v0 - lr * g / (g.abs() + 1e-8)  # Adam's first step, bias-corrected
-    assert (steps[+1] - steps[-1]).abs().min().item() > 1.9 * lr  # the two signs move every coordinate apart
-    assert (steps[+1] - steps[0]).abs().max().item() > 1.9 * lr  # and R_z changes the step's direction
-    assert torch.allclose(D.weight.detach(), steps[+1], atol=1e-6, rtol=0), (D.weight, steps[+1])
+        (g,) = torch.autograd.grad(
+            l_d + sign * w * latent_regulariser(dz), Do.weight, retain_graph=True
+        )
+        steps[sign] = v0 - lr * g / (
+            g.abs() + 1e-8
+        )  # Adam's first step, bias-corrected
+    assert (
+        steps[+1] - steps[-1]
+    ).abs().min().item() > 1.9 * lr  # the two signs move every coordinate apart
+    assert (
+        steps[+1] - steps[0]
+    ).abs().max().item() > 1.9 * lr  # and R_z changes the step's direction
+    assert torch.allclose(D.weight.detach(), steps[+1], atol=1e-6, rtol=0), (
+        D.weight,
+        steps[+1],
+    )
 
 
 def test_train_gan_refuses_rz_weight_without_create_graph():
@@ -261,10 +366,24 @@ def test_train_gan_refuses_rz_weight_without_create_graph():
     saying which setting to change; rz_weight = 0 with create_graph=False is fine."""
     G, D = MLPGenerator(hidden=8), MLPDiscriminator(hidden=8)
     with pytest.raises(ValueError, match="rz_weight=1.0 needs create_graph=True"):
-        train_gan(G, D, RING.sample, steps=1, batch_size=8, device="cpu",
-                  latent_optimisation=dict(create_graph=False, rz_weight=1.0))
-    h = train_gan(G, D, RING.sample, steps=1, batch_size=8, device="cpu",
-                  latent_optimisation=dict(create_graph=False, rz_weight=0.0))
+        train_gan(
+            G,
+            D,
+            RING.sample,
+            steps=1,
+            batch_size=8,
+            device="cpu",
+            latent_optimisation=dict(create_graph=False, rz_weight=1.0),
+        )
+    h = train_gan(
+        G,
+        D,
+        RING.sample,
+        steps=1,
+        batch_size=8,
+        device="cpu",
+        latent_optimisation=dict(create_graph=False, rz_weight=0.0),
+    )
     assert h["rz"][0] > 0  # R_z is still measured and logged
 
 
@@ -274,14 +393,29 @@ def test_logan_biggan_deep_constants_are_the_cited_ones_and_usable():
     the step is 0.9 (3, 4) / (5 + 25) (eq. logan-ngd), and with fraction 1/2 one of the two coordinates moves."""
     from glo_teach.gan import LOGAN_BIGGAN_DEEP as L
 
-    assert (L["method"], L["alpha"], L["beta"], L["fraction"], L["rz_weight"], L["prior"], L["steps"]) == \
-        ("ngd", 0.9, 5.0, 0.5, 300.0, "uniform", 1)
+    assert (
+        L["method"],
+        L["alpha"],
+        L["beta"],
+        L["fraction"],
+        L["rz_weight"],
+        L["prior"],
+        L["steps"],
+    ) == ("ngd", 0.9, 5.0, 0.5, 300.0, "uniform", 1)
     step_keys = {k: L[k] for k in ("method", "alpha", "beta", "prior", "steps")}
     G = _Linear(torch.eye(2, dtype=torch.float64))
     D = _Linear(torch.tensor([[3.0, 4.0]], dtype=torch.float64), score=True)
     z = torch.zeros(1, 2, dtype=torch.float64)
     _, dz = latent_optimise(z, G, D, fraction=1.0, **step_keys)
-    assert torch.allclose(dz, torch.tensor([[0.09, 0.12]], dtype=torch.float64), atol=1e-12, rtol=0)
-    _, dz_half = latent_optimise(z, G, D, fraction=L["fraction"], generator_rng=torch.Generator().manual_seed(0),
-                                 **step_keys)
+    assert torch.allclose(
+        dz, torch.tensor([[0.09, 0.12]], dtype=torch.float64), atol=1e-12, rtol=0
+    )
+    _, dz_half = latent_optimise(
+        z,
+        G,
+        D,
+        fraction=L["fraction"],
+        generator_rng=torch.Generator().manual_seed(0),
+        **step_keys,
+    )
     assert int((dz_half != 0).sum()) == 1

@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from glo_teach.data import grid_of_gaussians, ring_of_gaussians
-from glo_teach.metrics import high_quality_fraction, mode_counts, mode_coverage, reverse_kl_modes
+from glo_teach.metrics import (
+    high_quality_fraction,
+    mode_counts,
+    mode_coverage,
+    reverse_kl_modes,
+)
 
 CENTERS = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
 STD = 1.0  # 3 sigma = 3
@@ -14,11 +19,20 @@ STD = 1.0  # 3 sigma = 3
 
 def _samples():
     """5 at centre 0 (inside 3 sigma), 2 at centre 1, 0 at centre 2, 3 far from every centre."""
-    return torch.tensor([
-        [0.0, 0.0], [1.0, 1.0], [-2.0, 0.0], [0.0, 2.9], [2.0, -2.0],  # mode 0 (|.| <= 2.9)
-        [10.0, 0.5], [12.9, 0.0],  # mode 1 (distance 0.5 and 2.9)
-        [5.0, 5.0], [0.0, 3.2], [10.0, 3.5],  # low quality: nearest centre farther than 3
-    ])
+    return torch.tensor(
+        [
+            [0.0, 0.0],
+            [1.0, 1.0],
+            [-2.0, 0.0],
+            [0.0, 2.9],
+            [2.0, -2.0],  # mode 0 (|.| <= 2.9)
+            [10.0, 0.5],
+            [12.9, 0.0],  # mode 1 (distance 0.5 and 2.9)
+            [5.0, 5.0],
+            [0.0, 3.2],
+            [10.0, 3.5],  # low quality: nearest centre farther than 3
+        ]
+    )
 
 
 def test_mode_counts_hand_computed():
@@ -50,10 +64,14 @@ def test_high_quality_fraction_hand_computed():
 def test_reverse_kl_uniform_is_zero_and_collapse_is_log_k():
     """KL(q || uniform) = log K - H(q) (eq. modes-reverse-kl): 0 for q uniform, log K for one mode."""
     ring = ring_of_gaussians()
-    uniform = ring.centers.repeat_interleave(3, dim=0)  # 3 samples exactly at each of the 8 centres
+    uniform = ring.centers.repeat_interleave(
+        3, dim=0
+    )  # 3 samples exactly at each of the 8 centres
     assert abs(reverse_kl_modes(uniform, ring.centers, ring.std) - 0.0) < 1e-12
     collapsed = ring.centers[2].expand(50, 2)
-    assert abs(reverse_kl_modes(collapsed, ring.centers, ring.std) - math.log(8)) < 1e-12
+    assert (
+        abs(reverse_kl_modes(collapsed, ring.centers, ring.std) - math.log(8)) < 1e-12
+    )
 
 
 def test_reverse_kl_matches_direct_sum_and_ignores_low_quality():
@@ -73,19 +91,27 @@ def test_real_samples_cover_the_grid():
     grid = grid_of_gaussians()
     gen = torch.Generator().manual_seed(0)
     s = grid.sample(5000, generator=gen)
-    assert abs(high_quality_fraction(s, grid.centers, grid.std) - (1 - math.exp(-4.5))) < 0.01
+    assert (
+        abs(high_quality_fraction(s, grid.centers, grid.std) - (1 - math.exp(-4.5)))
+        < 0.01
+    )
     assert mode_coverage(s, grid.centers, grid.std, min_count=5000 // 25 // 5) == 25
     assert abs(reverse_kl_modes(s, grid.centers, grid.std) - 0.0) < 0.01
 
 
-@pytest.mark.parametrize("bad, err", [
-    (dict(samples=torch.zeros(5, 3)), ValueError),  # dimension mismatch
-    (dict(samples=torch.zeros(5)), ValueError),  # wrong rank
-    (dict(samples=[[0.0, 0.0]]), TypeError),  # not a tensor
-    (dict(std=0.0), ValueError),
-    (dict(min_count=0), ValueError),
-])
+@pytest.mark.parametrize(
+    "bad, err",
+    [
+        (dict(samples=torch.zeros(5, 3)), ValueError),  # dimension mismatch
+        (dict(samples=torch.zeros(5)), ValueError),  # wrong rank
+        (dict(samples=[[0.0, 0.0]]), TypeError),  # not a tensor
+        (dict(std=0.0), ValueError),
+        (dict(min_count=0), ValueError),
+    ],
+)
 def test_mode_coverage_validates_inputs(bad, err):
-    kwargs = dict(samples=torch.zeros(5, 2), centers=CENTERS, std=1.0, min_count=1) | bad
+    kwargs = (
+        dict(samples=torch.zeros(5, 2), centers=CENTERS, std=1.0, min_count=1) | bad
+    )
     with pytest.raises(err):
         mode_coverage(**kwargs)

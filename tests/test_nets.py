@@ -6,7 +6,12 @@ from torch import nn
 
 from glo_teach import DCGANDiscriminator, DCGANGenerator
 from glo_teach.guard import DivergenceError, check_bounded
-from glo_teach.nets import conv_transpose_s2_as_matmul, eval_mode
+from glo_teach.nets import (
+    conv_transpose_s2_as_matmul,
+    conv_transpose_s2_subpixel,
+    eval_mode,
+)
+from glo_teach.reference import store
 
 
 @pytest.mark.parametrize("size", [32, 64, 128])
@@ -28,7 +33,9 @@ def test_shapes_and_range(size, channels):
 def test_dcgan_init_statistics():
     torch.manual_seed(0)
     g = DCGANGenerator(latent_dim=100, channels=3, size=64)
-    w = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, nn.ConvTranspose2d)])
+    w = torch.cat(
+        [m.weight.flatten() for m in g.modules() if isinstance(m, nn.ConvTranspose2d)]
+    )
     assert abs(w.std().item() - 0.02) < 0.001 and abs(w.mean().item()) < 0.001
     bn = torch.cat([m.weight for m in g.modules() if isinstance(m, nn.BatchNorm2d)])
     assert abs(bn.mean().item() - 1.0) < 0.01
@@ -66,7 +73,9 @@ def test_first_layer_as_matrix_product_equals_the_transposed_convolution(channel
         g = g.to(memory_format=torch.channels_last)
     z = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
     x = g(z)
-    x_ref = g.net(z[:, :, None, None])  # every layer as an nn.Module, the first a ConvTranspose2d
+    x_ref = g.net(
+        z[:, :, None, None]
+    )  # every layer as an nn.Module, the first a ConvTranspose2d
     torch.testing.assert_close(x, x_ref, rtol=0, atol=1e-12)
     w = torch.randn_like(x)
     grads = torch.autograd.grad((x * w).sum(), [z, g.net[0].weight])
@@ -86,7 +95,10 @@ def test_preactivation_is_every_layer_but_the_tanh():
 
 
 def test_eval_mode_restores_each_mode_even_after_an_error():
-    g, d = DCGANGenerator(latent_dim=3, width=8).train(), DCGANDiscriminator(width=8).eval()
+    g, d = (
+        DCGANGenerator(latent_dim=3, width=8).train(),
+        DCGANDiscriminator(width=8).eval(),
+    )
     with eval_mode(g, d):
         assert not g.training and not d.training
     assert g.training and not d.training
@@ -98,7 +110,9 @@ def test_eval_mode_restores_each_mode_even_after_an_error():
 
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("c_in,c_out,s", [(8, 1, 4), (6, 3, 8), (5, 7, 3)])
-def test_last_layer_as_matmul_equals_the_transposed_convolution(channels_last, c_in, c_out, s):
+def test_last_layer_as_matmul_equals_the_transposed_convolution(
+    channels_last, c_in, c_out, s
+):
     """conv_transpose_s2_as_matmul (matmul + fold) against F.conv_transpose2d(stride 2, padding 1),
     the oracle: same output and same gradients for x and the weight, in float32 and either layout."""
     torch.manual_seed(0)
@@ -107,7 +121,10 @@ def test_last_layer_as_matmul_equals_the_transposed_convolution(channels_last, c
         x = x.contiguous(memory_format=torch.channels_last)
     x.requires_grad_(True)
     w = torch.randn(c_in, c_out, 4, 4, requires_grad=True)
-    y, y_ref = conv_transpose_s2_as_matmul(x, w), nn.functional.conv_transpose2d(x, w, stride=2, padding=1)
+    y, y_ref = (
+        conv_transpose_s2_as_matmul(x, w),
+        nn.functional.conv_transpose2d(x, w, stride=2, padding=1),
+    )
     assert y.shape == (4, c_out, 2 * s, 2 * s)
     torch.testing.assert_close(y, y_ref, rtol=1e-5, atol=1e-5)
     v = torch.randn_like(y_ref)
@@ -117,21 +134,79 @@ def test_last_layer_as_matmul_equals_the_transposed_convolution(channels_last, c
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("c_in,c_out,h,w", [(8, 1, 4, 4), (6, 3, 8, 8), (5, 7, 3, 5)])
+def test_subpixel_convolution_equals_the_transposed_convolution(
+    channels_last, c_in, c_out, h, w
+):
+    """conv_transpose_s2_subpixel (one 2x2 convolution to 4 Cout channels, then the phase interleave) against
+    F.conv_transpose2d(stride 2, padding 1), the oracle: same output and same gradients for x and the weight,
+    in float32 and either layout (the weight in the input's layout, as train_glo's channels_last generator)."""
+    torch.manual_seed(0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(4, c_in, h, w).contiguous(memory_format=fmt).requires_grad_(True)
+    wt = (
+        torch.randn(c_in, c_out, 4, 4)
+        .contiguous(memory_format=fmt)
+        .requires_grad_(True)
+    )
+    y, y_ref = (
+        conv_transpose_s2_subpixel(x, wt),
+        nn.functional.conv_transpose2d(x, wt, stride=2, padding=1),
+    )
+    assert y.shape == (4, c_out, 2 * h, 2 * w)
+    torch.testing.assert_close(y, y_ref, rtol=1e-5, atol=1e-5)
+    v = torch.randn_like(y_ref)
+    grads = torch.autograd.grad((y * v).sum(), [x, wt])
+    grads_ref = torch.autograd.grad((y_ref * v).sum(), [x, wt])
+    for a, b in zip(grads, grads_ref):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.skipif(
+    store.REFERENCE_DIR is None
+    or not (store.REFERENCE_DIR / "mnist" / "checkpoint.pt").exists(),
+    reason="no committed reference/mnist",
+)
+def test_committed_generators_give_the_images_of_their_plain_layers():
+    """reference/mnist/checkpoint.pt's GLO and DCGAN generators, loaded by load_models (the state_dict is the
+    plain Sequential's), give through the fast layers the images of g.net run module by module (the oracle:
+    what the checkpoint was trained and scored as), within 1e-5, in eval mode and in channels_last."""
+    models = store.load_models(store.REFERENCE_DIR / "mnist", "cpu")
+    torch.manual_seed(0)
+    for name in ("GLO", "DCGAN"):
+        g = models[name]
+        z = torch.randn(16, g.latent_dim)
+        with torch.no_grad():
+            x_ref = g.net(z[:, :, None, None])
+            torch.testing.assert_close(g(z), x_ref, rtol=0, atol=1e-5)
+            torch.testing.assert_close(
+                g.to(memory_format=torch.channels_last)(z), x_ref, rtol=0, atol=1e-5
+            )
+
+
 @pytest.mark.parametrize("size,channels", [(32, 1), (64, 3)])
 def test_fast_generator_equals_its_plain_layers_for_every_parameter(size, channels):
-    """g(z) (first layer as a matmul, last as matmul + fold) against g.net run layer by layer as
+    """g(z) (first layer as a matmul, last as matmul + fold at 1 channel, sub-pixel at 3) against g.net run layer by layer as
     nn.Modules (the oracle), in float32 and channels_last as train_glo runs it: images and the
     gradients of z and of every parameter agree; the state_dict keys are the plain Sequential's."""
     torch.manual_seed(0)
-    g = DCGANGenerator(latent_dim=6, channels=channels, size=size, width=8).to(memory_format=torch.channels_last)
+    g = DCGANGenerator(latent_dim=6, channels=channels, size=size, width=8).to(
+        memory_format=torch.channels_last
+    )
     assert list(g.state_dict()) == ["net." + k for k in g.net.state_dict()]
     z = torch.randn(5, 6, requires_grad=True)
     x, x_ref = g(z), g.net(z[:, :, None, None])
     torch.testing.assert_close(x, x_ref, rtol=1e-5, atol=1e-6)
     v = torch.randn_like(x)
     params = [z, *g.parameters()]
-    for a, b in zip(torch.autograd.grad((x * v).sum(), params), torch.autograd.grad((x_ref * v).sum(), params)):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4 * b.abs().max().item())  # float32 via BatchNorm
+    for a, b in zip(
+        torch.autograd.grad((x * v).sum(), params),
+        torch.autograd.grad((x_ref * v).sum(), params),
+    ):
+        torch.testing.assert_close(
+            a, b, rtol=1e-4, atol=1e-4 * b.abs().max().item()
+        )  # float32 via BatchNorm
 
 
 def test_check_bounded_agrees_with_max_abs_and_names_the_offender():
@@ -140,7 +215,12 @@ def test_check_bounded_agrees_with_max_abs_and_names_the_offender():
     torch.manual_seed(0)
     ok = [("a", torch.randn(50)), ("empty", torch.ones(0)), ("b", torch.randn(3, 4))]
     check_bounded(0, ok, max_abs=max(t.abs().max().item() for _, t in ok if t.numel()))
-    cases = {"big negative": -2e4, "+inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
+    cases = {
+        "big negative": -2e4,
+        "+inf": float("inf"),
+        "-inf": float("-inf"),
+        "nan": float("nan"),
+    }
     for label, bad in cases.items():
         t = torch.randn(10)
         t[7] = bad
@@ -149,5 +229,7 @@ def test_check_bounded_agrees_with_max_abs_and_names_the_offender():
     t = torch.tensor([1e5, float("nan")])  # NaN next to a large value: still caught
     with pytest.raises(DivergenceError, match="x reached"):
         check_bounded(0, [("x", t)])
-    with pytest.raises(DivergenceError, match=r"reached \|value\| = 3 at step 1 \(limit 2\)"):
+    with pytest.raises(
+        DivergenceError, match=r"reached \|value\| = 3 at step 1 \(limit 2\)"
+    ):
         check_bounded(1, [("y", torch.tensor([-3.0, 1.0]))], max_abs=2.0)

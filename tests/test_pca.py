@@ -10,7 +10,10 @@ from glo_teach.baselines import PCA
 
 def _data(n=80, seed=0):
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 1, 4, 4)) * np.linspace(1.5, 0.05, 16).reshape(1, 1, 4, 4) + 0.2
+    x = (
+        rng.normal(size=(n, 1, 4, 4)) * np.linspace(1.5, 0.05, 16).reshape(1, 1, 4, 4)
+        + 0.2
+    )
     return torch.tensor(x, dtype=torch.float64)
 
 
@@ -23,7 +26,9 @@ def test_components_are_the_top_principal_subspace():
     top = evecs[:, ::-1][:, :4]
     assert np.max(scipy.linalg.subspace_angles(pca.components.T.numpy(), top)) < 1e-8
     assert np.allclose(pca.explained_variance.numpy(), evals[::-1][:4], atol=1e-10)
-    assert np.allclose(pca.components.numpy() @ pca.components.numpy().T, np.eye(4), atol=1e-10)
+    assert np.allclose(
+        pca.components.numpy() @ pca.components.numpy().T, np.eye(4), atol=1e-10
+    )
 
 
 def test_reconstruction_error_is_the_discarded_variance():
@@ -31,7 +36,9 @@ def test_reconstruction_error_is_the_discarded_variance():
     x = _data()
     pca = PCA(4).fit(x)
     err = ((pca.reconstruct(x) - x) ** 2).sum().item() / len(x)
-    evals = np.linalg.eigvalsh(np.cov(x.reshape(len(x), -1).numpy(), rowvar=False, bias=True))[::-1]
+    evals = np.linalg.eigvalsh(
+        np.cov(x.reshape(len(x), -1).numpy(), rowvar=False, bias=True)
+    )[::-1]
     assert abs(err - evals[4:].sum()) < 1e-9
 
 

@@ -10,8 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glo_teach import DCGANDiscriminator, DCGANGenerator
-from glo_teach.gan import (discriminator_loss, generator_loss_nonsaturating, gradient_penalty, js_divergence,
-                           kl_divergence, minimax_value, optimal_discriminator, power_iteration, wgan_critic_loss)
+from glo_teach.gan import (
+    discriminator_loss,
+    generator_loss_nonsaturating,
+    gradient_penalty,
+    js_divergence,
+    kl_divergence,
+    minimax_value,
+    optimal_discriminator,
+    power_iteration,
+    wgan_critic_loss,
+)
 from glo_teach.glo import interpolate, lap1_loss, laplacian_pyramid, project_to_ball
 from glo_teach.metrics import frechet_distance, mode_coverage, psnr
 from glo_teach.plot import image_grid
@@ -26,20 +35,47 @@ dtypes = st.sampled_from([torch.float32, torch.float64, torch.int64, torch.bool]
 @st.composite
 def tensors(draw, shape=shapes, dtype=dtypes):
     s, dt = draw(shape), draw(dtype)
-    x = torch.randn(s, generator=torch.Generator().manual_seed(draw(st.integers(0, 99)))) if s else torch.tensor(0.5)
+    x = (
+        torch.randn(
+            s, generator=torch.Generator().manual_seed(draw(st.integers(0, 99)))
+        )
+        if s
+        else torch.tensor(0.5)
+    )
     return x.to(dt)
 
 
-anything = st.one_of(tensors(), st.none(), st.just([1.0, 2.0]), st.just(np.zeros((2, 2))), st.just("x"))
+anything = st.one_of(
+    tensors(), st.none(), st.just([1.0, 2.0]), st.just(np.zeros((2, 2))), st.just("x")
+)
 
-ONE_ARG = [generator_loss_nonsaturating, project_to_ball, image_grid, lambda x: psnr(x, x),
-           lambda x: laplacian_pyramid(x, 2), lambda x: power_iteration(x, 3)]
-TWO_ARGS = [minimax_value, discriminator_loss, wgan_critic_loss, optimal_discriminator, kl_divergence, js_divergence,
-            psnr, lambda a, b: lap1_loss(a, b, 2), gaussian_kl, reparameterize, lambda a, b: interpolate(a, b, 3),
-            lambda a, b: mode_coverage(a, b, 0.1, 1)]
+ONE_ARG = [
+    generator_loss_nonsaturating,
+    project_to_ball,
+    image_grid,
+    lambda x: psnr(x, x),
+    lambda x: laplacian_pyramid(x, 2),
+    lambda x: power_iteration(x, 3),
+]
+TWO_ARGS = [
+    minimax_value,
+    discriminator_loss,
+    wgan_critic_loss,
+    optimal_discriminator,
+    kl_divergence,
+    js_divergence,
+    psnr,
+    lambda a, b: lap1_loss(a, b, 2),
+    gaussian_kl,
+    reparameterize,
+    lambda a, b: interpolate(a, b, 3),
+    lambda a, b: mode_coverage(a, b, 0.1, 1),
+]
 
 
-EXPECTED = re.compile(r"\b(must|expected|need|is empty|is an empty)\b")  # what the function wanted
+EXPECTED = re.compile(
+    r"\b(must|expected|need|is empty|is an empty)\b"
+)  # what the function wanted
 CAME = re.compile(r"\bgot\b|shape \(")  # what it was given
 
 
@@ -50,14 +86,20 @@ def _only_clear_errors(fn, *args):
         fn(*args)
     except CLEAR as e:
         msg = str(e)
-        assert EXPECTED.search(msg), f"{fn}: message does not say what was expected: {msg!r}"
+        assert EXPECTED.search(msg), (
+            f"{fn}: message does not say what was expected: {msg!r}"
+        )
         assert CAME.search(msg), f"{fn}: message does not say what came: {msg!r}"
         foreign = {type(a).__name__ for a in args if not isinstance(a, torch.Tensor)}
         if isinstance(e, TypeError) and foreign:
-            assert any(name in msg for name in foreign), f"{fn}: TypeError does not name the type {foreign}: {msg!r}"
+            assert any(name in msg for name in foreign), (
+                f"{fn}: TypeError does not name the type {foreign}: {msg!r}"
+            )
 
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @pytest.mark.parametrize("fn", ONE_ARG)
@@ -77,7 +119,9 @@ def test_two_argument_functions(fn, a, b):
 @FAST
 @given(z=anything)
 def test_generator_input(z):
-    _only_clear_errors(DCGANGenerator(latent_dim=4, channels=1, size=32, width=4).eval(), z)
+    _only_clear_errors(
+        DCGANGenerator(latent_dim=4, channels=1, size=32, width=4).eval(), z
+    )
 
 
 @FAST
@@ -89,7 +133,9 @@ def test_discriminator_input(x):
 @FAST
 @given(real=anything, fake=anything)
 def test_gradient_penalty_inputs(real, fake):
-    _only_clear_errors(lambda r, f: gradient_penalty(lambda x: x.flatten(1).sum(1), r, f), real, fake)
+    _only_clear_errors(
+        lambda r, f: gradient_penalty(lambda x: x.flatten(1).sum(1), r, f), real, fake
+    )
 
 
 @FAST

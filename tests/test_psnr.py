@@ -16,7 +16,13 @@ def test_hand_computed_case():
     assert abs(psnr(x, y) - 10 * math.log10(4 / 0.01)) < 1e-5  # 0.1 in float32
     assert abs(psnr(x, y) - 26.0206) < 1e-4
     # images in [0, 1] with MAX = 1 give the same number as [-1, 1] with MAX = 2
-    assert abs(psnr((x + 1) / 2, (y + 1) / 2, max_val=1.0) - psnr(x, y, max_val=PIXEL_RANGE)) < 1e-5
+    assert (
+        abs(
+            psnr((x + 1) / 2, (y + 1) / 2, max_val=1.0)
+            - psnr(x, y, max_val=PIXEL_RANGE)
+        )
+        < 1e-5
+    )
 
 
 def test_per_image_then_averaged():
@@ -61,11 +67,17 @@ def test_per_class_hand_computed_and_averages_back():
     per = psnr_per_class(x, y, labels, n_classes=4)
     db = [10 * math.log10(4 / v**2) for v in (0.1, 0.2, 0.4)]
     assert per.shape == (4,) and per.dtype == torch.float64
-    assert abs(per[0].item() - db[1]) < 1e-5 and abs(per[2].item() - (db[0] + db[2]) / 2) < 1e-5
+    assert (
+        abs(per[0].item() - db[1]) < 1e-5
+        and abs(per[2].item() - (db[0] + db[2]) / 2) < 1e-5
+    )
     assert math.isnan(per[1].item()) and math.isnan(per[3].item())
     # against an independent loop over classes with psnr() on each class's images
     g = torch.Generator().manual_seed(0)
-    x, y = torch.rand(50, 1, 4, 4, generator=g) * 2 - 1, torch.rand(50, 1, 4, 4, generator=g) * 2 - 1
+    x, y = (
+        torch.rand(50, 1, 4, 4, generator=g) * 2 - 1,
+        torch.rand(50, 1, 4, 4, generator=g) * 2 - 1,
+    )
     labels = torch.randint(0, 5, (50,), generator=g)
     per = psnr_per_class(x, y, labels, 5)
     for k in range(5):

@@ -8,19 +8,30 @@ import scipy.ndimage
 import torch
 import torch.nn.functional as F
 
-from glo_teach.glo import blur, gaussian_kernel_1d, glo_loss, lap1_loss, lap1_weights, laplacian_pyramid, reconstruct
+from glo_teach.glo import (
+    blur,
+    gaussian_kernel_1d,
+    glo_loss,
+    lap1_loss,
+    lap1_weights,
+    laplacian_pyramid,
+    reconstruct,
+)
 from glo_teach.glo.pyramid import filter_matrix
 
 
 def _images(n=3, c=2, size=32, seed=0):
-    return torch.rand(n, c, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    return (
+        torch.rand(n, c, size, size, generator=torch.Generator().manual_seed(seed)) * 2
+        - 1
+    )
 
 
 def test_kernels_are_normalised_gaussians():
     """laplacian-pyramid: binomial [1,4,6,4,1]/16 by default; sampled exp(-t^2/2 sigma^2)/Z otherwise."""
     assert torch.allclose(gaussian_kernel_1d(5), torch.tensor([1.0, 4, 6, 4, 1]) / 16)
     t = np.arange(7) - 3.0
-    k = np.exp(-t**2 / (2 * 1.5**2))
+    k = np.exp(-(t**2) / (2 * 1.5**2))
     assert np.allclose(gaussian_kernel_1d(7, sigma=1.5).numpy(), k / k.sum(), atol=1e-7)
 
 
@@ -32,7 +43,9 @@ def test_blur_kernel_is_the_outer_product_not_the_sum():
     response = blur(delta, k)[0, 0, 3:8, 3:8]
     assert torch.allclose(response, torch.outer(k, k), atol=1e-7)
     t = torch.arange(5.0) - 2
-    summed = torch.exp(-t**2 / 2)[:, None] + torch.exp(-t**2 / 2)[None, :]  # k(u) + k(v)
+    summed = (
+        torch.exp(-(t**2) / 2)[:, None] + torch.exp(-(t**2) / 2)[None, :]
+    )  # k(u) + k(v)
     summed = summed / summed.sum()
     assert (response - summed).abs().max() > 0.02
 
@@ -42,7 +55,12 @@ def test_blur_matches_scipy_2d_convolution():
     x = _images(2, 3, 16)
     k = gaussian_kernel_1d(5)
     ours = blur(x, k).double().numpy()
-    ref = np.stack([[scipy.ndimage.convolve(ch, np.outer(k, k), mode="mirror") for ch in img] for img in x.double().numpy()])
+    ref = np.stack(
+        [
+            [scipy.ndimage.convolve(ch, np.outer(k, k), mode="mirror") for ch in img]
+            for img in x.double().numpy()
+        ]
+    )
     assert np.abs(ours - ref).max() < 1e-6
 
 
@@ -51,12 +69,24 @@ def test_filter_matrices_match_scipy_reduce_and_expand():
     x = np.random.default_rng(0).normal(size=12)
     k = gaussian_kernel_1d(5, sigma=1.2).double().numpy()
     blurred = scipy.ndimage.convolve1d(x, k, mode="mirror")
-    assert np.abs(filter_matrix(12, torch.tensor(k)).numpy() @ x - blurred).max() < 1e-12
-    assert np.abs(filter_matrix(12, torch.tensor(k), "reduce").numpy() @ x - blurred[::2]).max() < 1e-12
+    assert (
+        np.abs(filter_matrix(12, torch.tensor(k)).numpy() @ x - blurred).max() < 1e-12
+    )
+    assert (
+        np.abs(
+            filter_matrix(12, torch.tensor(k), "reduce").numpy() @ x - blurred[::2]
+        ).max()
+        < 1e-12
+    )
     up = np.zeros(12)
     up[::2] = x[:6]  # insert zeros between the samples
     expanded = 2 * scipy.ndimage.convolve1d(up, k, mode="mirror")
-    assert np.abs(filter_matrix(12, torch.tensor(k), "expand").numpy() @ x[:6] - expanded).max() < 1e-12
+    assert (
+        np.abs(
+            filter_matrix(12, torch.tensor(k), "expand").numpy() @ x[:6] - expanded
+        ).max()
+        < 1e-12
+    )
 
 
 def test_pyramid_shapes_and_exact_reconstruction():
@@ -71,7 +101,9 @@ def test_pyramid_shapes_and_exact_reconstruction():
 def test_pyramid_is_linear_and_constant_goes_to_the_residual():
     """laplacian-pyramid: L(a x + b y) = a L(x) + b L(y); a constant image lives only in the low-pass level."""
     x, y = _images(seed=1), _images(seed=2)
-    for la, lx, ly in zip(laplacian_pyramid(2 * x - 3 * y), laplacian_pyramid(x), laplacian_pyramid(y)):
+    for la, lx, ly in zip(
+        laplacian_pyramid(2 * x - 3 * y), laplacian_pyramid(x), laplacian_pyramid(y)
+    ):
         assert torch.allclose(la, 2 * lx - 3 * ly, atol=1e-5)
     pyr = laplacian_pyramid(torch.full((1, 1, 32, 32), 0.7), 4)
     assert max(p.abs().max().item() for p in pyr[:-1]) < 1e-6
@@ -122,8 +154,13 @@ def _scipy_pyramid(img: np.ndarray, levels: int) -> list[np.ndarray]:
 def test_lap1_equals_weighted_sum_over_an_independent_pyramid():
     """glo-lap1 against an oracle pyramid built with scipy (REDUCE/EXPAND by ndimage.convolve)."""
     x, y = _images(1, 1, 16, seed=6), _images(1, 1, 16, seed=7)
-    px, py = _scipy_pyramid(x[0, 0].double().numpy(), 3), _scipy_pyramid(y[0, 0].double().numpy(), 3)
-    expected = sum(4.0**-j * np.abs(a - b).mean() for j, (a, b) in enumerate(zip(px, py)))
+    px, py = (
+        _scipy_pyramid(x[0, 0].double().numpy(), 3),
+        _scipy_pyramid(y[0, 0].double().numpy(), 3),
+    )
+    expected = sum(
+        4.0**-j * np.abs(a - b).mean() for j, (a, b) in enumerate(zip(px, py))
+    )
     assert abs(lap1_loss(x, y, levels=3).item() - expected) < 1e-5
 
 
@@ -149,9 +186,13 @@ def test_both_lap1_readings_against_a_hand_computation_on_two_levels():
     level = lap1_loss(x, y, levels=2, reduction="none", reading="level")
     assert torch.allclose(coefficient, torch.tensor([0.425, 0.15]), atol=1e-6)
     assert torch.allclose(level, torch.tensor([0.8, 0.3]), atol=1e-6)
-    assert torch.equal(lap1_loss(x, y, levels=2, reduction="none"), coefficient)  # the default reading
+    assert torch.equal(
+        lap1_loss(x, y, levels=2, reduction="none"), coefficient
+    )  # the default reading
     # the reading reaches the loss GLO and the inversion use
-    assert torch.allclose(glo_loss(x, y, "lap1", levels=2, reduction="none", lap1_reading="level"), level)
+    assert torch.allclose(
+        glo_loss(x, y, "lap1", levels=2, reduction="none", lap1_reading="level"), level
+    )
     with pytest.raises(ValueError, match="reading must be one of"):
         lap1_loss(x, y, levels=2, reading="per-pixel")
 

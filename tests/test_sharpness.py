@@ -19,8 +19,17 @@ def test_checkerboard_and_constant_closed_forms():
 
 def test_against_slicing_oracle():
     """The 5-point stencil on interior pixels, written with array slices, pooled over channels (population variance)."""
-    x = torch.rand(4, 3, 9, 7, generator=torch.Generator().manual_seed(1)).double() * 2 - 1
-    lap = x[:, :, :-2, 1:-1] + x[:, :, 2:, 1:-1] + x[:, :, 1:-1, :-2] + x[:, :, 1:-1, 2:] - 4 * x[:, :, 1:-1, 1:-1]
+    x = (
+        torch.rand(4, 3, 9, 7, generator=torch.Generator().manual_seed(1)).double() * 2
+        - 1
+    )
+    lap = (
+        x[:, :, :-2, 1:-1]
+        + x[:, :, 2:, 1:-1]
+        + x[:, :, 1:-1, :-2]
+        + x[:, :, 1:-1, 2:]
+        - 4 * x[:, :, 1:-1, 1:-1]
+    )
     expected = torch.stack([((v - v.mean()) ** 2).mean() for v in lap.flatten(1)])
     assert torch.allclose(laplacian_variance(x.float()), expected, atol=1e-6)
 

@@ -11,13 +11,23 @@ import torch
 
 from glo_teach.data import CLASS_NAMES, load_dataset
 from glo_teach.metrics import psnr
-from glo_teach.reference import PAPER, ROWS, Table1Result, per_class_markdown, run_table1, to_markdown
+from glo_teach.reference import (
+    PAPER,
+    ROWS,
+    Table1Result,
+    per_class_markdown,
+    run_table1,
+    to_markdown,
+)
 
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("table1")
-    assert main(["table1", "--dataset", "mnist", "--budget", "smoke", "--out", str(out)]) == 0
+    assert (
+        main(["table1", "--dataset", "mnist", "--budget", "smoke", "--out", str(out)])
+        == 0
+    )
     return out
 
 
@@ -26,32 +36,70 @@ def test_csv_has_both_halves_of_the_table(smoke_run):
     a standard error and n per split, the paper's numbers."""
     with open(smoke_run / "table1.csv") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["dataset", "budget", "method", "codes", "train_psnr", "train_se", "n_train", "test_psnr",
-                             "test_se", "n_test", "paper_train", "paper_test"]
+    assert list(rows[0]) == [
+        "dataset",
+        "budget",
+        "method",
+        "codes",
+        "train_psnr",
+        "train_se",
+        "n_train",
+        "test_psnr",
+        "test_se",
+        "n_test",
+        "paper_train",
+        "paper_test",
+    ]
     assert [(r["method"], r["codes"]) for r in rows] == ROWS
-    assert ("VAE", "encoder") in ROWS and ("VAE", "mse") in ROWS and ("VAE", "lap1") in ROWS
+    assert (
+        ("VAE", "encoder") in ROWS
+        and ("VAE", "mse") in ROWS
+        and ("VAE", "lap1") in ROWS
+    )
     for r in rows:
         assert r["dataset"] == "mnist" and r["budget"] == "smoke"
-        assert math.isfinite(float(r["train_psnr"])) and math.isfinite(float(r["test_psnr"]))
-        assert float(r["train_se"]) > 0 and float(r["test_se"]) > 0 and r["n_train"] == r["n_test"] == "32"
-        assert (float(r["paper_train"]), float(r["paper_test"])) == PAPER["mnist"][r["method"], r["codes"]]
+        assert math.isfinite(float(r["train_psnr"])) and math.isfinite(
+            float(r["test_psnr"])
+        )
+        assert (
+            float(r["train_se"]) > 0
+            and float(r["test_se"]) > 0
+            and r["n_train"] == r["n_test"] == "32"
+        )
+        assert (float(r["paper_train"]), float(r["paper_test"])) == PAPER["mnist"][
+            r["method"], r["codes"]
+        ]
     # PCA needs no training beyond an SVD: with d = 32 it is already near the paper's 20.6 / 20.3 dB
     pca = rows[0]
-    assert abs(float(pca["train_psnr"]) - 20.6) < 1.5 and abs(float(pca["test_psnr"]) - 20.3) < 1.5
+    assert (
+        abs(float(pca["train_psnr"]) - 20.6) < 1.5
+        and abs(float(pca["test_psnr"]) - 20.3) < 1.5
+    )
 
 
 def test_json_record_agrees_with_the_csv(smoke_run):
     """table1.json: every row's score, standard error and n per split as in the CSV, the protocol, the seed."""
     import json
+
     record = json.loads((smoke_run / "table1.json").read_text())
     with open(smoke_run / "table1.csv") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["method"], r["codes"]) for r in record["rows"]] == [(r["method"], r["codes"]) for r in rows]
+    assert [(r["method"], r["codes"]) for r in record["rows"]] == [
+        (r["method"], r["codes"]) for r in rows
+    ]
     for j, c in zip(record["rows"], rows):
-        assert f"{j['test']:.2f}" == c["test_psnr"] and f"{j['test_se']:.2f}" == c["test_se"]
+        assert (
+            f"{j['test']:.2f}" == c["test_psnr"]
+            and f"{j['test_se']:.2f}" == c["test_se"]
+        )
     assert record["n_scored"] == {"train": 32, "test": 32} and record["seed"] == 0
-    assert record["protocol"]["inversion"]["steps"] == 10 and record["protocol"]["name"] == "smoke"
-    assert record["sanity"]["n"] == 32 and {d["what"] for d in record["deviations"]} >= {"GLO optimiser", "Lap1"}
+    assert (
+        record["protocol"]["inversion"]["steps"] == 10
+        and record["protocol"]["name"] == "smoke"
+    )
+    assert record["sanity"]["n"] == 32 and {
+        d["what"] for d in record["deviations"]
+    } >= {"GLO optimiser", "Lap1"}
 
 
 def test_markdown_and_figures(smoke_run):
@@ -59,7 +107,10 @@ def test_markdown_and_figures(smoke_run):
     assert "| GLO | MSE |" in md and "| GLO | Lap1 |" in md and "| 27.0 | 27.2 |" in md
     assert "| VAE | encoder μ(x) |" in md and " ± " in md and "n = 32 test images" in md
     assert "Sanity check" in md and "nan" not in md.lower()
-    assert "| what | paper | ours | reason |" in md and "| generator width | 64 (DCGAN default) | 16 |" in md
+    assert (
+        "| what | paper | ours | reason |" in md
+        and "| generator width | 64 (DCGAN default) | 16 |" in md
+    )
     for name in ("samples.png", "reconstructions.png", "interpolations.png"):
         image = matplotlib.image.imread(smoke_run / name)
         assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
@@ -76,7 +127,10 @@ def test_per_class_scores_average_back_to_the_test_column(smoke_result):
     r = smoke_result
     assert r.class_names == CLASS_NAMES["mnist"] and len(r.class_counts) == 10
     labels = load_dataset("mnist", "test", n=r.n_eval[1]).labels
-    assert r.class_counts == torch.bincount(labels, minlength=10).tolist() and sum(r.class_counts) == r.n_eval[1]
+    assert (
+        r.class_counts == torch.bincount(labels, minlength=10).tolist()
+        and sum(r.class_counts) == r.n_eval[1]
+    )
     test_mse = {row["method"]: row["test"] for row in r.rows if row["codes"] == "mse"}
     assert set(r.per_class) == set(test_mse) == {"PCA", "VAE", "DCGAN", "GLO"}
     counts = torch.tensor(r.class_counts, dtype=torch.float64)
@@ -84,16 +138,37 @@ def test_per_class_scores_average_back_to_the_test_column(smoke_result):
         per = torch.tensor(per, dtype=torch.float64)
         present = counts > 0
         assert torch.isnan(per[~present]).all() and torch.isfinite(per[present]).all()
-        assert abs((per[present] * counts[present]).sum().item() / counts.sum().item() - test_mse[method]) < 1e-6
+        assert (
+            abs(
+                (per[present] * counts[present]).sum().item() / counts.sum().item()
+                - test_mse[method]
+            )
+            < 1e-6
+        )
     md = per_class_markdown(r).splitlines()
-    assert len(md) == 2 + 10 + 1 and md[-1].startswith(f"| all | {r.n_eval[1]} | {test_mse['PCA']:.2f} |")
-    empty = [k for k, n in enumerate(r.class_counts) if n == 0]  # a class no scored image has: blank, not nan
-    assert all("nan" not in line for line in md) and all(md[2 + k].count("|  |") for k in empty)
+    assert len(md) == 2 + 10 + 1 and md[-1].startswith(
+        f"| all | {r.n_eval[1]} | {test_mse['PCA']:.2f} |"
+    )
+    empty = [
+        k for k, n in enumerate(r.class_counts) if n == 0
+    ]  # a class no scored image has: blank, not nan
+    assert all("nan" not in line for line in md) and all(
+        md[2 + k].count("|  |") for k in empty
+    )
 
 
 def test_per_class_markdown_needs_labels():
-    rows = [{"method": m, "codes": c, "train": 20.0, "test": 19.5, "paper_train": math.nan, "paper_test": math.nan}
-            for m, c in ROWS]
+    rows = [
+        {
+            "method": m,
+            "codes": c,
+            "train": 20.0,
+            "test": 19.5,
+            "paper_train": math.nan,
+            "paper_test": math.nan,
+        }
+        for m, c in ROWS
+    ]
     with pytest.raises(ValueError, match="celeba has no class labels"):
         per_class_markdown(Table1Result("celeba", "smoke", 256, rows, 55.0))
 
@@ -109,9 +184,22 @@ def test_samples_are_images_of_each_generative_model(smoke_result):
 
 def test_markdown_leaves_missing_paper_numbers_blank():
     """Fashion-MNIST has no paper row: its paper columns are empty, not 'nan'."""
-    rows = [{"method": m, "codes": c, "train": 20.0, "test": 19.5, "paper_train": math.nan, "paper_test": math.nan}
-            for m, c in ROWS]
-    md = to_markdown(Table1Result("fashion-mnist", "smoke", 32, rows, 55.0, {"total": 1.0}, 10, (2, 2)))
+    rows = [
+        {
+            "method": m,
+            "codes": c,
+            "train": 20.0,
+            "test": 19.5,
+            "paper_train": math.nan,
+            "paper_test": math.nan,
+        }
+        for m, c in ROWS
+    ]
+    md = to_markdown(
+        Table1Result(
+            "fashion-mnist", "smoke", 32, rows, 55.0, {"total": 1.0}, 10, (2, 2)
+        )
+    )
     assert "| PCA | MSE | 20.00 | 19.50 |  |  |" in md and "nan" not in md.lower()
     assert "passes" in md
 
@@ -126,8 +214,14 @@ def trained_result():
     """A run long enough for the models to learn something (about 20 s): 1,024 fit images, 6 epochs of GLO
     and of the VAE, 50 inversion steps. Its DCGAN (100 steps) is still near-constant, which the sanity check sees."""
     from glo_teach.reference.protocol import InversionSettings, get_protocol
-    p = get_protocol("smoke").replace(n_fit=1024, glo_epochs=6, vae_epochs=6, gan_steps=100,
-                                      inversion=InversionSettings(steps=50))
+
+    p = get_protocol("smoke").replace(
+        n_fit=1024,
+        glo_epochs=6,
+        vae_epochs=6,
+        gan_steps=100,
+        inversion=InversionSettings(steps=50),
+    )
     return run_table1("mnist", p, device="cpu")
 
 
@@ -140,12 +234,26 @@ def test_trained_rows_are_ordered_as_the_protocol_implies(trained_result):
     A row scored with the wrong codes (swapped halves, random codes, codes of other images) breaks one of these."""
     s = {(r["method"], r["codes"]): r for r in trained_result.rows}
     for split in ("train", "test"):
-        assert s["GLO", "mse"][split] > s["PCA", "mse"][split] + 1.0, (split, s["GLO", "mse"], s["PCA", "mse"])
+        assert s["GLO", "mse"][split] > s["PCA", "mse"][split] + 1.0, (
+            split,
+            s["GLO", "mse"],
+            s["PCA", "mse"],
+        )
         for m in ("VAE", "DCGAN", "GLO"):
             tol = 2 * s[m, "mse"][f"{split}_se"]
-            assert s[m, "mse"][split] >= s[m, "lap1"][split] - tol, (m, split, s[m, "mse"], s[m, "lap1"])
-        assert s["VAE", "mse"][split] >= s["VAE", "encoder"][split] - 1e-6, (split, s["VAE", "mse"])
-    assert s["VAE", "encoder"]["test"] > 12.0 and s["GLO", "mse"]["test"] > 20.0  # learned: a blank image scores ~7
+            assert s[m, "mse"][split] >= s[m, "lap1"][split] - tol, (
+                m,
+                split,
+                s[m, "mse"],
+                s[m, "lap1"],
+            )
+        assert s["VAE", "mse"][split] >= s["VAE", "encoder"][split] - 1e-6, (
+            split,
+            s["VAE", "mse"],
+        )
+    assert (
+        s["VAE", "encoder"]["test"] > 12.0 and s["GLO", "mse"]["test"] > 20.0
+    )  # learned: a blank image scores ~7
     assert s["GLO", "mse"]["train"] > s["GLO", "mse"]["test"] - 1.0
 
 
@@ -153,10 +261,16 @@ def test_sanity_check_separates_coverage_from_effort(trained_result):
     """At equal inversion effort the DCGAN reconstructs its own samples better than real test images (its samples
     are in its range by construction), and the Markdown verdict follows the paper's > 50 dB threshold."""
     from glo_teach.reference.protocol import SANITY_DB
+
     r = trained_result
-    dcgan = next(row for row in r.rows if row["method"] == "DCGAN" and row["codes"] == "mse")
+    dcgan = next(
+        row for row in r.rows if row["method"] == "DCGAN" and row["codes"] == "mse"
+    )
     assert math.isfinite(r.sanity_psnr) and r.sanity_n == 32 and r.sanity_se > 0
-    assert r.sanity_psnr > dcgan["test"] + 3 * (r.sanity_se + dcgan["test_se"]), (r.sanity_psnr, dcgan)
+    assert r.sanity_psnr > dcgan["test"] + 3 * (r.sanity_se + dcgan["test_se"]), (
+        r.sanity_psnr,
+        dcgan,
+    )
     # this 100-step DCGAN maps codes to nearly one image, so its own samples are reached far above any image it
     # cannot make (measured 54.6 +- 0.4 dB; inverting uniform noise instead of its samples gives 10.4 dB)
     assert r.sanity_psnr > 25.0, r.sanity_psnr

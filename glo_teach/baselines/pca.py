@@ -26,7 +26,9 @@ class PCA:
     def __init__(self, dim: int):
         self.dim = check_positive_int(dim, "dim")
         self.mean: torch.Tensor | None = None
-        self.components: torch.Tensor | None = None  # rows are V_d^T, largest variance first
+        self.components: torch.Tensor | None = (
+            None  # rows are V_d^T, largest variance first
+        )
         self.explained_variance: torch.Tensor | None = None  # S_j^2 / n, shape (d,)
         self.image_shape: tuple[int, ...] | None = None
 
@@ -35,8 +37,10 @@ class PCA:
         check_images(images, "images")
         x = images.reshape(len(images), -1).double()  # (N, C, H, W) -> (N, P)
         if self.dim > min(x.shape):
-            raise ValueError(f"PCA with {self.dim} components needs at least that many images and pixels, "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"PCA with {self.dim} components needs at least that many images and pixels, "
+                f"got {tuple(x.shape)}"
+            )
         self.mean = x.mean(0)
         _, s, vh = torch.linalg.svd(x - self.mean, full_matrices=False)
         self.components = vh[: self.dim]
@@ -49,15 +53,21 @@ class PCA:
         self._check_fitted()
         check_images(images, "images")
         if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(f"images must have shape (N, {self.image_shape}), got {tuple(images.shape)}")
+            raise ValueError(
+                f"images must have shape (N, {self.image_shape}), got {tuple(images.shape)}"
+            )
         x = images.reshape(len(images), -1).double()
-        return ((x - self.mean.to(x.device)) @ self.components.to(x.device).T).to(images.dtype)
+        return ((x - self.mean.to(x.device)) @ self.components.to(x.device).T).to(
+            images.dtype
+        )
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """x = mu + V_d z, shape (N, C, H, W) (not clipped to the pixel range)."""
         self._check_fitted()
         check_latent(z, self.dim)
-        x = self.mean.to(z.device) + z.double() @ self.components.to(z.device)  # (N, d) -> (N, P)
+        x = self.mean.to(z.device) + z.double() @ self.components.to(
+            z.device
+        )  # (N, d) -> (N, P)
         return x.to(z.dtype).reshape(len(z), *self.image_shape)
 
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:

@@ -15,9 +15,22 @@ graded cell can ``assert check_x(fn).passed``. A function that still raises
 """
 
 from ._core import CheckResult
-from .gan import (check_gradient_penalty, check_js_divergence, check_kl_divergence, check_minimax_value,
-                  check_nonsaturating_loss, check_optimal_discriminator, check_power_iteration)
-from .glo import check_ball_projection, check_gaussian_blur, check_lap1, check_laplacian_pyramid, check_psnr
+from .gan import (
+    check_gradient_penalty,
+    check_js_divergence,
+    check_kl_divergence,
+    check_minimax_value,
+    check_nonsaturating_loss,
+    check_optimal_discriminator,
+    check_power_iteration,
+)
+from .glo import (
+    check_ball_projection,
+    check_gaussian_blur,
+    check_lap1,
+    check_laplacian_pyramid,
+    check_psnr,
+)
 from .vae import check_elbo, check_gaussian_kl, check_reparameterize
 
 # chapters 1-5 (E1)
@@ -39,14 +52,37 @@ from .sharpness import check_laplacian_variance
 
 __all__ = [
     "CheckResult",
-    "check_optimal_discriminator", "check_kl_divergence", "check_js_divergence", "check_minimax_value",
-    "check_nonsaturating_loss", "check_gradient_penalty", "check_power_iteration",
-    "check_ball_projection", "check_gaussian_blur", "check_laplacian_pyramid", "check_lap1", "check_psnr",
-    "check_gaussian_kl", "check_elbo", "check_reparameterize",
+    "check_optimal_discriminator",
+    "check_kl_divergence",
+    "check_js_divergence",
+    "check_minimax_value",
+    "check_nonsaturating_loss",
+    "check_gradient_penalty",
+    "check_power_iteration",
+    "check_ball_projection",
+    "check_gaussian_blur",
+    "check_laplacian_pyramid",
+    "check_lap1",
+    "check_psnr",
+    "check_gaussian_kl",
+    "check_elbo",
+    "check_reparameterize",
     # chapters 1-5 (E1)
-    "check_mixture_log_density", "check_discriminator_loss", "check_reverse_kl_counts", "check_wgan_critic_loss",
-    "check_lsgan_discriminator_loss", "check_cycle_loss", "check_instance_noise_schedule",
+    "check_mixture_log_density",
+    "check_discriminator_loss",
+    "check_reverse_kl_counts",
+    "check_wgan_critic_loss",
+    "check_lsgan_discriminator_loss",
+    "check_cycle_loss",
+    "check_instance_noise_schedule",
     # chapters 6-11 (E2)
-    "check_pyramid_reconstruct", "check_fit_gaussian", "check_gaussian_sampling", "check_interpolate",
-    "check_arithmetic", "check_latent_gd_step", "check_latent_ngd_step", "check_mardia", "check_laplacian_variance",
+    "check_pyramid_reconstruct",
+    "check_fit_gaussian",
+    "check_gaussian_sampling",
+    "check_interpolate",
+    "check_arithmetic",
+    "check_latent_gd_step",
+    "check_latent_ngd_step",
+    "check_mardia",
+    "check_laplacian_variance",
 ]

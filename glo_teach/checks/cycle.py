@@ -39,20 +39,61 @@ def check_cycle_loss(fn: Callable) -> str:
     :func:`glo_teach.gan.cyclegan.cycle_consistency_loss` applied to both cycles. Book: {eq}`cyclegan-cycle`."""
     g = torch.Generator().manual_seed(24)
     G, F = _conv(1, 0.3), _conv(2, -0.2)
-    cases = [("G, F = two 3x3 convolutions, x and y of shape (6, 1, 8, 8)",
-              (G, F, torch.randn(6, 1, 8, 8, generator=g, dtype=F64), torch.randn(6, 1, 8, 8, generator=g, dtype=F64))),
-             ("x of shape (3, 1, 5, 5), y of shape (4, 1, 5, 5)",
-              (G, F, torch.randn(3, 1, 5, 5, generator=g, dtype=F64), torch.randn(4, 1, 5, 5, generator=g, dtype=F64)))]
-    return diagnose(fn, _reference, cases, [
-        ("the cycle loss is an L1 error (mean absolute difference), not a squared one",
-         lambda G, F, x, y: ((F(G(x)) - x) ** 2).mean() + ((G(F(y)) - y) ** 2).mean()),
-        ("only the X cycle x -> G(x) -> F(G(x)); the loss has both cycles, y -> F(y) -> G(F(y)) too",
-         lambda G, F, x, y: cycle_consistency_loss(x, F(G(x)))),
-        ("the order of the maps: x goes to domain Y through G first and comes back through F",
-         lambda G, F, x, y: cycle_consistency_loss(x, G(F(x))) + cycle_consistency_loss(y, F(G(y)))),
-        ("||.||_1 summed over the pixels of an image: the book (like the paper's code) divides by the d pixels, "
-         "so that lambda_cyc = 10 weighs it as in the paper",
-         lambda G, F, x, y: (F(G(x)) - x).abs().flatten(1).sum(1).mean() + (G(F(y)) - y).abs().flatten(1).sum(1).mean()),
-        ("you compare the translation with the input (G(x) with x); the cycle compares the round trip F(G(x)) with x",
-         lambda G, F, x, y: cycle_consistency_loss(x, G(x)) + cycle_consistency_loss(y, F(y))),
-    ])
+    cases = [
+        (
+            "G, F = two 3x3 convolutions, x and y of shape (6, 1, 8, 8)",
+            (
+                G,
+                F,
+                torch.randn(6, 1, 8, 8, generator=g, dtype=F64),
+                torch.randn(6, 1, 8, 8, generator=g, dtype=F64),
+            ),
+        ),
+        (
+            "x of shape (3, 1, 5, 5), y of shape (4, 1, 5, 5)",
+            (
+                G,
+                F,
+                torch.randn(3, 1, 5, 5, generator=g, dtype=F64),
+                torch.randn(4, 1, 5, 5, generator=g, dtype=F64),
+            ),
+        ),
+    ]
+    return diagnose(
+        fn,
+        _reference,
+        cases,
+        [
+            (
+                "the cycle loss is an L1 error (mean absolute difference), not a squared one",
+                lambda G, F, x, y: (
+                    ((F(G(x)) - x) ** 2).mean() + ((G(F(y)) - y) ** 2).mean()
+                ),
+            ),
+            (
+                "only the X cycle x -> G(x) -> F(G(x)); the loss has both cycles, y -> F(y) -> G(F(y)) too",
+                lambda G, F, x, y: cycle_consistency_loss(x, F(G(x))),
+            ),
+            (
+                "the order of the maps: x goes to domain Y through G first and comes back through F",
+                lambda G, F, x, y: (
+                    cycle_consistency_loss(x, G(F(x)))
+                    + cycle_consistency_loss(y, F(G(y)))
+                ),
+            ),
+            (
+                "||.||_1 summed over the pixels of an image: the book (like the paper's code) divides by the d pixels, "
+                "so that lambda_cyc = 10 weighs it as in the paper",
+                lambda G, F, x, y: (
+                    (F(G(x)) - x).abs().flatten(1).sum(1).mean()
+                    + (G(F(y)) - y).abs().flatten(1).sum(1).mean()
+                ),
+            ),
+            (
+                "you compare the translation with the input (G(x) with x); the cycle compares the round trip F(G(x)) with x",
+                lambda G, F, x, y: (
+                    cycle_consistency_loss(x, G(x)) + cycle_consistency_loss(y, F(y))
+                ),
+            ),
+        ],
+    )

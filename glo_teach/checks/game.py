@@ -24,18 +24,40 @@ def check_discriminator_loss(fn: Callable) -> str:
     """fn(real_logits, fake_logits) must return L_D = -mean log D(x) - mean log(1 - D(G(z))),
     D = sigmoid(logit), each mean over its own batch, a scalar (= mean softplus(-real) + mean
     softplus(fake)). Compared with :func:`glo_teach.gan.losses.discriminator_loss`. Book: {eq}`gan-d-loss`."""
-    ok = diagnose(fn, discriminator_loss, _logit_cases(20), [
-        ("that is the value V that D *maximises*; the loss a gradient-descent step minimises is its negation",
-         minimax_value),
-        ("the fakes are labelled 0: their term is -log(1 - D(G(z))), not -log D(G(z))",
-         lambda r, f: discriminator_loss(r, -f)),
-        ("the labels are swapped: real images are labelled 1 (-log D(x)), fakes 0 (-log(1 - D(G(z))))",
-         lambda r, f: discriminator_loss(-r, -f)),
-        ("you sum over the batch; average instead (the two batches may have different sizes)",
-         lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum()),
-        ("you take one mean over real and fake logits pooled; average each term over its own batch",
-         lambda r, f: torch.cat([F.softplus(-r).flatten(), F.softplus(f).flatten()]).mean()),
-    ])
+    ok = diagnose(
+        fn,
+        discriminator_loss,
+        _logit_cases(20),
+        [
+            (
+                "that is the value V that D *maximises*; the loss a gradient-descent step minimises is its negation",
+                minimax_value,
+            ),
+            (
+                "the fakes are labelled 0: their term is -log(1 - D(G(z))), not -log D(G(z))",
+                lambda r, f: discriminator_loss(r, -f),
+            ),
+            (
+                "the labels are swapped: real images are labelled 1 (-log D(x)), fakes 0 (-log(1 - D(G(z))))",
+                lambda r, f: discriminator_loss(-r, -f),
+            ),
+            (
+                "you sum over the batch; average instead (the two batches may have different sizes)",
+                lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
+            ),
+            (
+                "you take one mean over real and fake logits pooled; average each term over its own batch",
+                lambda r, f: torch.cat(
+                    [F.softplus(-r).flatten(), F.softplus(f).flatten()]
+                ).mean(),
+            ),
+        ],
+    )
     big = torch.tensor([100.0, -100.0], dtype=torch.float64)
-    expect_case(fn, discriminator_loss, (big, -big), f"not finite (or wrong) for logits of +-100: {_LOGSIGMOID_HINT}")
+    expect_case(
+        fn,
+        discriminator_loss,
+        (big, -big),
+        f"not finite (or wrong) for logits of +-100: {_LOGSIGMOID_HINT}",
+    )
     return ok + ", and stays finite for logits of +-100"

@@ -23,7 +23,12 @@ def _b1_b2(m: torch.Tensor) -> torch.Tensor:
     return torch.stack([m.pow(3).mean(), m.diagonal().pow(2).mean()])
 
 
-def _m(z: torch.Tensor, centre: bool = True, divisor: int | None = None, whiten: bool = True) -> torch.Tensor:
+def _m(
+    z: torch.Tensor,
+    centre: bool = True,
+    divisor: int | None = None,
+    whiten: bool = True,
+) -> torch.Tensor:
     zc = z - z.mean(0) if centre else z
     if not whiten:
         return zc @ zc.T
@@ -39,25 +44,55 @@ def check_mardia(fn: Callable) -> str:
     g = torch.Generator().manual_seed(50)
     cases = []
     for n, d in [(60, 3), (150, 5)]:
-        z = torch.randn(n, d, generator=g, dtype=F64).exp() @ torch.randn(d, d, generator=g, dtype=F64) + 2.0  # skewed
+        z = (
+            torch.randn(n, d, generator=g, dtype=F64).exp()
+            @ torch.randn(d, d, generator=g, dtype=F64)
+            + 2.0
+        )  # skewed
         cases.append((f"{n} skewed codes of dimension {d}", z))
     outs, refs = [], []
     for _, z in cases:
         out = call(fn, z)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise StudentError(f"should return a pair (b1, b2), got {type(out).__name__}")
+            raise StudentError(
+                f"should return a pair (b1, b2), got {type(out).__name__}"
+            )
         outs.append(torch.stack([as_tensor(o, z).reshape(()).double() for o in out]))
         ref = mardia_skewness_kurtosis(z)
         refs.append(torch.tensor([ref["b1"], ref["b2"]], dtype=F64))
     wrong = lambda **kw: [_b1_b2(_m(z, **kw)) for _, z in cases]  # noqa: E731
-    return compare(outs, refs, [f"(b1, b2) of {label}" for label, _ in cases], [
-        ("S is the maximum-likelihood covariance, divisor n, not n - 1",
-         [_b1_b2(_m(z, divisor=len(z) - 1)) for _, z in cases]),
-        ("m_ij is a Mahalanobis inner product: whiten with S^{-1}, otherwise the statistics depend on the codes' scale",
-         wrong(whiten=False)),
-        ("the codes must be centred at their mean before the statistics are formed", wrong(centre=False)),
-        ("b_1 sums the cubes m_ij^3 over *all* pairs (i, j), not only i = j",
-         [torch.stack([_m(z).diagonal().pow(3).mean(), _b1_b2(_m(z))[1]]) for _, z in cases]),
-        ("b_2 uses the squared Mahalanobis norms m_ii^2 of each code, not the squares of all m_ij",
-         [torch.stack([_b1_b2(_m(z))[0], _m(z).pow(2).mean()]) for _, z in cases]),
-    ], rtol=1e-6, atol=1e-8)
+    return compare(
+        outs,
+        refs,
+        [f"(b1, b2) of {label}" for label, _ in cases],
+        [
+            (
+                "S is the maximum-likelihood covariance, divisor n, not n - 1",
+                [_b1_b2(_m(z, divisor=len(z) - 1)) for _, z in cases],
+            ),
+            (
+                "m_ij is a Mahalanobis inner product: whiten with S^{-1}, otherwise the statistics depend on the codes' scale",
+                wrong(whiten=False),
+            ),
+            (
+                "the codes must be centred at their mean before the statistics are formed",
+                wrong(centre=False),
+            ),
+            (
+                "b_1 sums the cubes m_ij^3 over *all* pairs (i, j), not only i = j",
+                [
+                    torch.stack([_m(z).diagonal().pow(3).mean(), _b1_b2(_m(z))[1]])
+                    for _, z in cases
+                ],
+            ),
+            (
+                "b_2 uses the squared Mahalanobis norms m_ii^2 of each code, not the squares of all m_ij",
+                [
+                    torch.stack([_b1_b2(_m(z))[0], _m(z).pow(2).mean()])
+                    for _, z in cases
+                ],
+            ),
+        ],
+        rtol=1e-6,
+        atol=1e-8,
+    )

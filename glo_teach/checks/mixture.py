@@ -20,7 +20,9 @@ __all__ = ["check_mixture_log_density"]
 F64 = torch.float64
 
 
-def _reference(x: torch.Tensor, means: torch.Tensor, stds: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+def _reference(
+    x: torch.Tensor, means: torch.Tensor, stds: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
     return GaussianMixture1D(means, stds, weights).log_prob(x)
 
 
@@ -42,25 +44,70 @@ def check_mixture_log_density(fn: Callable) -> str:
     so that it stays finite far from every mode. Compared with
     :meth:`glo_teach.data.GaussianMixture1D.log_prob`. Book: {eq}`lvm-marginal`."""
     g = torch.Generator().manual_seed(10)
-    means, stds = torch.tensor([-2.0, 1.5, 4.0], dtype=F64), torch.tensor([0.5, 0.8, 1.7], dtype=F64)
+    means, stds = (
+        torch.tensor([-2.0, 1.5, 4.0], dtype=F64),
+        torch.tensor([0.5, 0.8, 1.7], dtype=F64),
+    )
     weights = torch.tensor([0.2, 0.5, 0.3], dtype=F64)
-    cases = [("x of shape (9,), 3 components", (3 * torch.randn(9, generator=g, dtype=F64), means, stds, weights)),
-             ("x of shape (4, 5), 2 components", (2 * torch.randn(4, 5, generator=g, dtype=F64), means[:2],
-                                                  stds[:2], torch.tensor([0.35, 0.65], dtype=F64)))]
-    ok = diagnose(fn, _reference, cases, [
-        ("the mixture weights are missing: each component's density must be multiplied by its weight w_k "
-         "(add log w_k)", lambda x, m, s, w: torch.logsumexp(_log_components(x, m, s, w) - torch.log(w), -1)),
-        ("`stds` holds standard deviations sigma_k, not variances: you used them as sigma_k^2",
-         lambda x, m, s, w: torch.logsumexp(_log_components(x, m, s, w, var=s.sqrt()), -1)),
-        ("the Gaussian's normaliser 1 / sqrt(2 pi) is missing",
-         lambda x, m, s, w: torch.logsumexp(_log_components(x, m, s, w, norm=False), -1)),
-        ("the Gaussian's normaliser 1 / sigma_k is missing: it differs between components",
-         lambda x, m, s, w: torch.logsumexp(_log_components(x, m, s, w, scale=False), -1)),
-        ("you add the log-densities of the components (a product of densities); the mixture is their weighted *sum*",
-         lambda x, m, s, w: _log_components(x, m, s, w).sum(-1)),
-    ])
-    far = torch.tensor([400.0, -600.0], dtype=F64)  # every exp(-(x - mu)^2 / 2 sigma^2) underflows
-    expect_case(fn, _reference, (far, means, stds, weights),
-                "-inf (or wrong) far from every mode: the log of a sum of exponentials that all round to 0 is log 0; "
-                "combine log-weights and log-densities with torch.logsumexp")
+    cases = [
+        (
+            "x of shape (9,), 3 components",
+            (3 * torch.randn(9, generator=g, dtype=F64), means, stds, weights),
+        ),
+        (
+            "x of shape (4, 5), 2 components",
+            (
+                2 * torch.randn(4, 5, generator=g, dtype=F64),
+                means[:2],
+                stds[:2],
+                torch.tensor([0.35, 0.65], dtype=F64),
+            ),
+        ),
+    ]
+    ok = diagnose(
+        fn,
+        _reference,
+        cases,
+        [
+            (
+                "the mixture weights are missing: each component's density must be multiplied by its weight w_k "
+                "(add log w_k)",
+                lambda x, m, s, w: torch.logsumexp(
+                    _log_components(x, m, s, w) - torch.log(w), -1
+                ),
+            ),
+            (
+                "`stds` holds standard deviations sigma_k, not variances: you used them as sigma_k^2",
+                lambda x, m, s, w: torch.logsumexp(
+                    _log_components(x, m, s, w, var=s.sqrt()), -1
+                ),
+            ),
+            (
+                "the Gaussian's normaliser 1 / sqrt(2 pi) is missing",
+                lambda x, m, s, w: torch.logsumexp(
+                    _log_components(x, m, s, w, norm=False), -1
+                ),
+            ),
+            (
+                "the Gaussian's normaliser 1 / sigma_k is missing: it differs between components",
+                lambda x, m, s, w: torch.logsumexp(
+                    _log_components(x, m, s, w, scale=False), -1
+                ),
+            ),
+            (
+                "you add the log-densities of the components (a product of densities); the mixture is their weighted *sum*",
+                lambda x, m, s, w: _log_components(x, m, s, w).sum(-1),
+            ),
+        ],
+    )
+    far = torch.tensor(
+        [400.0, -600.0], dtype=F64
+    )  # every exp(-(x - mu)^2 / 2 sigma^2) underflows
+    expect_case(
+        fn,
+        _reference,
+        (far, means, stds, weights),
+        "-inf (or wrong) far from every mode: the log of a sum of exponentials that all round to 0 is log 0; "
+        "combine log-weights and log-densities with torch.logsumexp",
+    )
     return ok + ", and stays finite far from the modes"

@@ -21,7 +21,9 @@ F64 = torch.float64
 def _correlated_codes(g: torch.Generator, n: int, d: int) -> torch.Tensor:
     """n codes (n, d) with a non-zero mean and strongly correlated coordinates."""
     a = torch.randn(d, d, generator=g, dtype=F64)
-    return torch.randn(n, d, generator=g, dtype=F64) @ a + torch.linspace(-1, 2, d, dtype=F64)
+    return torch.randn(n, d, generator=g, dtype=F64) @ a + torch.linspace(
+        -1, 2, d, dtype=F64
+    )
 
 
 @student_check
@@ -35,11 +37,16 @@ def check_fit_gaussian(fn: Callable) -> str:
     for z in zs:
         out = call(fn, z)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise StudentError(f"should return a pair (mu, Sigma), got {type(out).__name__}")
+            raise StudentError(
+                f"should return a pair (mu, Sigma), got {type(out).__name__}"
+            )
         ref = fit_gaussian(z, jitter=0.0)
         outs += [as_tensor(out[0], z), as_tensor(out[1], z)]
         refs += [ref.mean, ref.covariance_matrix]
-        labels += [f"mu of {len(z)} codes of dimension {z.shape[1]}", f"Sigma of {len(z)} codes of dimension {z.shape[1]}"]
+        labels += [
+            f"mu of {len(z)} codes of dimension {z.shape[1]}",
+            f"Sigma of {len(z)} codes of dimension {z.shape[1]}",
+        ]
 
     def wrong(cov_fn: Callable) -> list[torch.Tensor]:
         res = []
@@ -48,16 +55,30 @@ def check_fit_gaussian(fn: Callable) -> str:
         return res
 
     zc = lambda z: z - z.mean(0)  # noqa: E731
-    return compare(outs, refs, labels, [
-        ("the maximum-likelihood covariance divides by n; n - 1 is the unbiased estimator",
-         wrong(lambda z: zc(z).T @ zc(z) / (len(z) - 1))),
-        ("the codes must be centred: that is the second moment E[z z^T], not the covariance",
-         wrong(lambda z: z.T @ z / len(z))),
-        ("a full covariance keeps the off-diagonal terms: the coordinates of the codes are correlated",
-         wrong(lambda z: torch.diag(zc(z).pow(2).mean(0)))),
-        ("the covariance is over the latent coordinates (d, d), summed over the codes: (z - mu)^T (z - mu), "
-         "not (z - mu)(z - mu)^T", wrong(lambda z: zc(z) @ zc(z).T / len(z))),
-    ])
+    return compare(
+        outs,
+        refs,
+        labels,
+        [
+            (
+                "the maximum-likelihood covariance divides by n; n - 1 is the unbiased estimator",
+                wrong(lambda z: zc(z).T @ zc(z) / (len(z) - 1)),
+            ),
+            (
+                "the codes must be centred: that is the second moment E[z z^T], not the covariance",
+                wrong(lambda z: z.T @ z / len(z)),
+            ),
+            (
+                "a full covariance keeps the off-diagonal terms: the coordinates of the codes are correlated",
+                wrong(lambda z: torch.diag(zc(z).pow(2).mean(0))),
+            ),
+            (
+                "the covariance is over the latent coordinates (d, d), summed over the codes: (z - mu)^T (z - mu), "
+                "not (z - mu)(z - mu)^T",
+                wrong(lambda z: zc(z) @ zc(z).T / len(z)),
+            ),
+        ],
+    )
 
 
 def _cov(x: torch.Tensor) -> torch.Tensor:
@@ -81,27 +102,49 @@ def check_gaussian_sampling(fn: Callable) -> str:
     sigma = a @ a.T  # strongly correlated, eigenvalues far from 1
     x = as_tensor(call(fn, mu, sigma, n), mu)
     if tuple(x.shape) != (n, 3):
-        raise StudentError(f"expected samples of shape ({n}, 3) for mu of shape (3,) and n = {n}, got {tuple(x.shape)}")
+        raise StudentError(
+            f"expected samples of shape ({n}, 3) for mu of shape (3,) and n = {n}, got {tuple(x.shape)}"
+        )
     x = x.detach().double()
     if not torch.isfinite(x).all():
-        raise StudentError("the samples contain nan or inf: is Sigma's factor computed from Sigma itself?")
+        raise StudentError(
+            "the samples contain nan or inf: is Sigma's factor computed from Sigma itself?"
+        )
     cov = _cov(x)
     if cov.abs().max() < 1e-10:
-        raise StudentError("all samples are equal: draw a fresh eps for every sample, eps of shape (n, d)")
+        raise StudentError(
+            "all samples are equal: draw a fresh eps for every sample, eps of shape (n, d)"
+        )
     L = torch.linalg.cholesky(sigma)
     mean_ok = (x.mean(0) - mu).norm().item() < 0.05 * mu.norm().item()
-    for want, hint in [(sigma @ sigma, "Sigma itself was used as the scale: mu + Sigma eps has covariance Sigma^2; "
-                                       "the scale is a square root of Sigma"),
-                       (L.T @ L, "the factor is applied on the wrong side: with samples as rows, "
-                                 "eps @ L has covariance L^T L, not L L^T = Sigma"),
-                       (torch.diag(sigma.diagonal()), "the coordinates were sampled independently: a full covariance "
-                                                      "needs its off-diagonal terms (a matrix factor, not per-coordinate sigma_j)"),
-                       (torch.eye(3, dtype=F64), "the noise is not scaled: the covariance of the samples is the identity")]:
+    for want, hint in [
+        (
+            sigma @ sigma,
+            "Sigma itself was used as the scale: mu + Sigma eps has covariance Sigma^2; "
+            "the scale is a square root of Sigma",
+        ),
+        (
+            L.T @ L,
+            "the factor is applied on the wrong side: with samples as rows, "
+            "eps @ L has covariance L^T L, not L L^T = Sigma",
+        ),
+        (
+            torch.diag(sigma.diagonal()),
+            "the coordinates were sampled independently: a full covariance "
+            "needs its off-diagonal terms (a matrix factor, not per-coordinate sigma_j)",
+        ),
+        (
+            torch.eye(3, dtype=F64),
+            "the noise is not scaled: the covariance of the samples is the identity",
+        ),
+    ]:
         if _rel(cov, want) < 0.05 and _rel(cov, sigma) >= 0.05:
             raise StudentError(hint)
     if _rel(cov, sigma) >= 0.05:
-        raise StudentError(f"the samples' covariance is off by {100 * _rel(cov, sigma):.0f}% (relative): "
-                           "z = mu + L eps with L L^T = Sigma")
+        raise StudentError(
+            f"the samples' covariance is off by {100 * _rel(cov, sigma):.0f}% (relative): "
+            "z = mu + L eps with L L^T = Sigma"
+        )
     if not mean_ok:
         if x.mean(0).norm().item() < 0.05 * mu.norm().item():
             raise StudentError("the samples have mean 0: add mu")

@@ -31,7 +31,9 @@ def crop_resize(jpeg: bytes, size: int, crop: int = CROP) -> np.ndarray:
     img = Image.open(io.BytesIO(jpeg)).convert("RGB")
     w, h = img.size
     left, top = (w - crop) // 2, (h - crop) // 2
-    img = img.crop((left, top, left + crop, top + crop)).resize((size, size), Image.BICUBIC)
+    img = img.crop((left, top, left + crop, top + crop)).resize(
+        (size, size), Image.BICUBIC
+    )
     return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)
 
 
@@ -47,7 +49,9 @@ def read_celeba_zip(path, size: int) -> np.ndarray:
 def load_celeba_arrays(size: int) -> tuple[np.ndarray, np.ndarray]:
     if size not in SIZES:
         raise ValueError(f"CelebA size must be one of {SIZES}, got {size}")
-    archive = fetch("celeba", ZIP_NAME, ZIP_MD5)  # no public direct URL: place it by hand
+    archive = fetch(
+        "celeba", ZIP_NAME, ZIP_MD5
+    )  # no public direct URL: place it by hand
     cache = Path(archive).parent / f"celeba_{size}.npy"
     if cache.exists():
         images = np.load(cache)

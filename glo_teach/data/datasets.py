@@ -22,9 +22,20 @@ from .constants import PIXEL_MAX, PIXEL_MIN, TEST_EVERY
 from .files import fetch
 from .idx import read_idx
 
-__all__ = ["ImageDataset", "load_dataset", "paper_split", "evenly_spaced", "batches", "split_size", "DATASETS"]
+__all__ = [
+    "ImageDataset",
+    "load_dataset",
+    "paper_split",
+    "evenly_spaced",
+    "batches",
+    "split_size",
+    "DATASETS",
+]
 
-_MNIST_URLS = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
+_MNIST_URLS = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+]
 _FASHION_URLS = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
 _IDX_MD5 = {
     "mnist": {
@@ -45,8 +56,18 @@ NATIVE_SIZE = {"mnist": 32, "fashion-mnist": 32, "svhn": 32, "celeba": 64}
 # label k of each labelled data set is CLASS_NAMES[name][k]; CelebA has no class labels
 CLASS_NAMES = {
     "mnist": tuple("0123456789"),
-    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                      "Ankle boot"),
+    "fashion-mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
     "svhn": tuple("0123456789"),
 }
 
@@ -54,7 +75,12 @@ CLASS_NAMES = {
 class ImageDataset(Dataset):
     """Images ``(N, C, H, W)`` float32 in [-1, 1] with labels ``(N,)`` (-1 when unlabelled)."""
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None = None, name: str = "images"):
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        name: str = "images",
+    ):
         # rank, emptiness, dtype and the [-1, 1] range (0..255 pixels are refused) in one place
         check_images(images, f"images of data set {name!r}", check_range=True)
         if labels is None:
@@ -102,8 +128,12 @@ def resize(x: torch.Tensor, size: int) -> torch.Tensor:
     """Bilinear resize of a float batch to ``size x size`` (in chunks to bound memory)."""
     if x.shape[-1] == size and x.shape[-2] == size:
         return x
-    out = [F.interpolate(c, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-           for c in x.split(8192)]
+    out = [
+        F.interpolate(
+            c, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+        )
+        for c in x.split(8192)
+    ]
     return torch.cat(out).clamp_(PIXEL_MIN, PIXEL_MAX)
 
 
@@ -115,8 +145,12 @@ def _idx_arrays(name: str) -> tuple[np.ndarray, np.ndarray]:
     def read(f: str) -> np.ndarray:
         return read_idx(fetch(name, f, md5[f], [u + f for u in urls]))
 
-    images = np.concatenate([read("train-images-idx3-ubyte.gz"), read("t10k-images-idx3-ubyte.gz")])
-    labels = np.concatenate([read("train-labels-idx1-ubyte.gz"), read("t10k-labels-idx1-ubyte.gz")])
+    images = np.concatenate(
+        [read("train-images-idx3-ubyte.gz"), read("t10k-images-idx3-ubyte.gz")]
+    )
+    labels = np.concatenate(
+        [read("train-labels-idx1-ubyte.gz"), read("t10k-labels-idx1-ubyte.gz")]
+    )
     return images, labels
 
 
@@ -127,14 +161,20 @@ def _raw(name: str) -> tuple[np.ndarray, np.ndarray]:
         return images[:, None], labels
     if name == "svhn":
         from .svhn import load_svhn_arrays
+
         return load_svhn_arrays()
     if name == "celeba":
         raise ValueError("use load_dataset('celeba', size=64|128)")
     raise ValueError(f"dataset must be one of {DATASETS}, got {name!r}")
 
 
-def load_dataset(name: str, split: str = "train", size: int | None = None, n: int | None = None,
-                 positions: torch.Tensor | None = None) -> ImageDataset:
+def load_dataset(
+    name: str,
+    split: str = "train",
+    size: int | None = None,
+    n: int | None = None,
+    positions: torch.Tensor | None = None,
+) -> ImageDataset:
     """A split (``train``, ``test`` or ``all``) of a data set, optionally ``n`` evenly spaced images.
 
     ``positions`` (instead of ``n``) picks those positions within the split, in that order (e.g. a
@@ -150,15 +190,20 @@ def load_dataset(name: str, split: str = "train", size: int | None = None, n: in
     size = size or NATIVE_SIZE[name]
     if name == "celeba":
         from .celeba import load_celeba_arrays
+
         images, labels = load_celeba_arrays(size)
     else:
         images, labels = _raw(name)
     train_idx, test_idx = paper_split(len(images))
-    idx = {"train": train_idx, "test": test_idx, "all": torch.arange(len(images))}[split]
+    idx = {"train": train_idx, "test": test_idx, "all": torch.arange(len(images))}[
+        split
+    ]
     if positions is not None:
         positions = torch.as_tensor(positions, dtype=torch.long)
         if len(positions) and (positions.min() < 0 or positions.max() >= len(idx)):
-            raise ValueError(f"positions must lie in 0..{len(idx) - 1} (the {split} split of {name})")
+            raise ValueError(
+                f"positions must lie in 0..{len(idx) - 1} (the {split} split of {name})"
+            )
         idx = idx[positions].numpy()
     else:
         idx = idx[evenly_spaced(len(idx), n)].numpy()
@@ -174,6 +219,7 @@ def split_size(name: str, split: str = "train") -> int:
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
     if name == "celeba":
         from .celeba import load_celeba_arrays
+
         n = len(load_celeba_arrays(NATIVE_SIZE[name])[0])
     else:
         n = len(_raw(name)[0])
@@ -181,9 +227,14 @@ def split_size(name: str, split: str = "train") -> int:
     return {"train": len(train_idx), "test": len(test_idx), "all": n}[split]
 
 
-def batches(dataset: ImageDataset, batch_size: int, shuffle: bool = True, generator: torch.Generator | None = None,
-            drop_last: bool = False, device: torch.device | str | None = None
-            ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+def batches(
+    dataset: ImageDataset,
+    batch_size: int,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+    drop_last: bool = False,
+    device: torch.device | str | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """One epoch of ``(x, y, idx)`` batches sliced straight from memory (no per-item Python calls)."""
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -191,5 +242,9 @@ def batches(dataset: ImageDataset, batch_size: int, shuffle: bool = True, genera
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
-        idx = order[start:start + batch_size]
-        yield dataset.images[idx].to(device), dataset.labels[idx].to(device), idx.to(device)
+        idx = order[start : start + batch_size]
+        yield (
+            dataset.images[idx].to(device),
+            dataset.labels[idx].to(device),
+            idx.to(device),
+        )

@@ -18,8 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
-__all__ = ["DataNotFoundError", "ChecksumError", "data_dirs", "file_digest", "md5sum", "fetch"]
-
+__all__ = [
+    "DataNotFoundError",
+    "ChecksumError",
+    "data_dirs",
+    "file_digest",
+    "md5sum",
+    "fetch",
+]
 
 
 def checkout_data_dir(root: Path) -> Path | None:
@@ -27,10 +33,16 @@ def checkout_data_dir(root: Path) -> Path | None:
 
     For a non-editable install ``root`` is site-packages, whose ``data/`` is nobody's data folder.
     """
-    return root / "data" if (root / "pyproject.toml").is_file() and (root / "glo_teach").is_dir() else None
+    return (
+        root / "data"
+        if (root / "pyproject.toml").is_file() and (root / "glo_teach").is_dir()
+        else None
+    )
 
 
-REPO_DATA = checkout_data_dir(Path(__file__).resolve().parents[2])  # None for an installed package
+REPO_DATA = checkout_data_dir(
+    Path(__file__).resolve().parents[2]
+)  # None for an installed package
 CONNECT_TIMEOUT_S = 2.0  # offline, the error must come within seconds
 
 
@@ -53,7 +65,9 @@ def data_dirs() -> list[Path]:
     return dirs
 
 
-def file_digest(path: str | os.PathLike, algorithm: str = "md5", chunk: int = 1 << 20) -> str:
+def file_digest(
+    path: str | os.PathLike, algorithm: str = "md5", chunk: int = 1 << 20
+) -> str:
     """Hex digest of a file's bytes under ``algorithm`` (any ``hashlib`` name), read in chunks."""
     h = hashlib.new(algorithm)
     with open(path, "rb") as f:
@@ -82,7 +96,9 @@ def fetch(dataset: str, filename: str, md5: str, urls: Sequence[str] = ()) -> Pa
         path = d / dataset / filename
         if path.exists():
             return verify(path, md5)
-    target = data_dirs()[0 if os.environ.get("GLO_TEACH_DATA") else -1] / dataset / filename
+    target = (
+        data_dirs()[0 if os.environ.get("GLO_TEACH_DATA") else -1] / dataset / filename
+    )
     errors = []
     for url in urls:
         try:
@@ -104,7 +120,10 @@ def _reachable(url: str) -> bool:
     """Quick TCP check so an offline machine fails in seconds, not after long HTTP timeouts."""
     u = urlparse(url)
     try:
-        with socket.create_connection((u.hostname, u.port or (443 if u.scheme == "https" else 80)), CONNECT_TIMEOUT_S):
+        with socket.create_connection(
+            (u.hostname, u.port or (443 if u.scheme == "https" else 80)),
+            CONNECT_TIMEOUT_S,
+        ):
             return True
     except OSError:
         return False
@@ -114,9 +133,14 @@ def _download(url: str, target: Path, md5: str) -> Path:
     if not _reachable(url):
         raise OSError("host unreachable")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".part", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}-", suffix=".part", dir=target.parent
+    )
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
+        with (
+            os.fdopen(fd, "wb") as out,
+            urllib.request.urlopen(url, timeout=30) as response,
+        ):
             while block := response.read(1 << 20):
                 out.write(block)
         verify(Path(tmp), md5)

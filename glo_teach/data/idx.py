@@ -7,7 +7,14 @@ import os
 
 import numpy as np
 
-_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_DTYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
+}
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -22,5 +29,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     dtype = np.dtype(_DTYPES[data[2]])
     expected = 4 + 4 * ndim + int(np.prod(dims)) * dtype.itemsize
     if len(data) != expected:
-        raise ValueError(f"{path}: IDX header announces {expected} bytes, file has {len(data)}")
+        raise ValueError(
+            f"{path}: IDX header announces {expected} bytes, file has {len(data)}"
+        )
     return np.frombuffer(data, dtype=dtype, offset=4 + 4 * ndim).reshape(tuple(dims))

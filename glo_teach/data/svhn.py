@@ -23,13 +23,20 @@ def read_svhn_mat(path) -> tuple[np.ndarray, np.ndarray]:
 
     mat = loadmat(path)
     if "X" not in mat or "y" not in mat:
-        raise ValueError(f"{path} is not an SVHN .mat file (keys {sorted(k for k in mat if not k.startswith('__'))})")
+        raise ValueError(
+            f"{path} is not an SVHN .mat file (keys {sorted(k for k in mat if not k.startswith('__'))})"
+        )
     x, y = mat["X"], mat["y"].reshape(-1)
     if x.ndim != 4 or x.shape[:3] != (32, 32, 3) or x.shape[3] != len(y):
-        raise ValueError(f"{path}: expected X of shape (32, 32, 3, N) with N = {len(y)}, got {x.shape}")
+        raise ValueError(
+            f"{path}: expected X of shape (32, 32, 3, N) with N = {len(y)}, got {x.shape}"
+        )
     return np.ascontiguousarray(x.transpose(3, 2, 0, 1)), (y % 10).astype(np.int64)
 
 
 def load_svhn_arrays() -> tuple[np.ndarray, np.ndarray]:
-    parts = [read_svhn_mat(fetch("svhn", f, MD5[f], [URL + f])) for f in ("train_32x32.mat", "test_32x32.mat")]
+    parts = [
+        read_svhn_mat(fetch("svhn", f, MD5[f], [URL + f]))
+        for f in ("train_32x32.mat", "test_32x32.mat")
+    ]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

@@ -14,13 +14,29 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["GaussianMixture1D", "GaussianMixture2D", "ring_of_gaussians", "grid_of_gaussians", "swiss_roll"]
+__all__ = [
+    "GaussianMixture1D",
+    "GaussianMixture2D",
+    "ring_of_gaussians",
+    "grid_of_gaussians",
+    "swiss_roll",
+]
 
 
 def _weights(weights, k: int) -> torch.Tensor:
-    w = torch.full((k,), 1.0 / k, dtype=torch.float64) if weights is None else torch.as_tensor(weights, dtype=torch.float64)
-    if w.shape != (k,) or (w < 0).any() or not math.isclose(w.sum().item(), 1.0, rel_tol=1e-9):
-        raise ValueError(f"weights must be {k} non-negative numbers summing to 1, got {w.tolist()}")
+    w = (
+        torch.full((k,), 1.0 / k, dtype=torch.float64)
+        if weights is None
+        else torch.as_tensor(weights, dtype=torch.float64)
+    )
+    if (
+        w.shape != (k,)
+        or (w < 0).any()
+        or not math.isclose(w.sum().item(), 1.0, rel_tol=1e-9)
+    ):
+        raise ValueError(
+            f"weights must be {k} non-negative numbers summing to 1, got {w.tolist()}"
+        )
     return w
 
 
@@ -34,7 +50,12 @@ class GaussianMixture1D:
 
     def __init__(self, means, stds, weights=None):
         self.means = torch.as_tensor(means, dtype=torch.float64).reshape(-1)
-        self.stds = torch.as_tensor(stds, dtype=torch.float64).reshape(-1).expand_as(self.means).clone()
+        self.stds = (
+            torch.as_tensor(stds, dtype=torch.float64)
+            .reshape(-1)
+            .expand_as(self.means)
+            .clone()
+        )
         if (self.stds <= 0).any():
             raise ValueError(f"stds must be positive, got {self.stds.tolist()}")
         self.weights = _weights(weights, len(self.means))
@@ -42,7 +63,11 @@ class GaussianMixture1D:
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x) elementwise (float64)."""
         x = torch.as_tensor(x, dtype=torch.float64)[..., None]
-        comp = -0.5 * ((x - self.means) / self.stds) ** 2 - torch.log(self.stds) - 0.5 * math.log(2 * math.pi)
+        comp = (
+            -0.5 * ((x - self.means) / self.stds) ** 2
+            - torch.log(self.stds)
+            - 0.5 * math.log(2 * math.pi)
+        )
         return torch.logsumexp(comp + torch.log(self.weights), dim=-1)
 
     def pdf(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,7 +92,9 @@ class GaussianMixture2D:
         k = torch.randint(len(self.centers), (n,), generator=generator)
         return self.centers[k] + self.std * torch.randn(n, 2, generator=generator)
 
-    def sample_with_modes(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_with_modes(
+        self, n: int, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         k = torch.randint(len(self.centers), (n,), generator=generator)
         return self.centers[k] + self.std * torch.randn(n, 2, generator=generator), k
 
@@ -77,17 +104,25 @@ class GaussianMixture2D:
         return torch.logsumexp(comp, dim=-1) - math.log(len(self.centers))
 
 
-def ring_of_gaussians(k: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture2D:
+def ring_of_gaussians(
+    k: int = 8, radius: float = 2.0, std: float = 0.02
+) -> GaussianMixture2D:
     angles = torch.arange(k, dtype=torch.float64) * 2 * math.pi / k
-    return GaussianMixture2D(torch.stack([radius * angles.cos(), radius * angles.sin()], 1).float(), std)
+    return GaussianMixture2D(
+        torch.stack([radius * angles.cos(), radius * angles.sin()], 1).float(), std
+    )
 
 
-def grid_of_gaussians(k: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
+def grid_of_gaussians(
+    k: int = 5, spacing: float = 2.0, std: float = 0.05
+) -> GaussianMixture2D:
     ticks = (torch.arange(k, dtype=torch.float32) - (k - 1) / 2) * spacing
     return GaussianMixture2D(torch.cartesian_prod(ticks, ticks), std)
 
 
-def swiss_roll(n: int, noise: float = 0.05, generator: torch.Generator | None = None) -> torch.Tensor:
+def swiss_roll(
+    n: int, noise: float = 0.05, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """``n`` points (n, 2) on the roll (t cos t, t sin t)/5, t ~ U(1.5pi, 4.5pi), plus Gaussian noise."""
     t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator))
     x = torch.stack([t * t.cos(), t * t.sin()], 1) / 5

@@ -28,8 +28,15 @@ __all__ = ["ConditionalGenerator", "ConditionalDiscriminator"]
 class ConditionalGenerator(nn.Module):
     """G(z, y) = DCGANGenerator([z, e(y)]): R^d x {0..K-1} -> [-1, 1]^{C x size x size}. Book: {eq}`cgan-value`"""
 
-    def __init__(self, latent_dim: int = 100, n_classes: int = 10, embed_dim: int = 10, channels: int = 1,
-                 size: int = 32, width: int = 64):
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        n_classes: int = 10,
+        embed_dim: int = 10,
+        channels: int = 1,
+        size: int = 32,
+        width: int = 64,
+    ):
         super().__init__()
         self.latent_dim, self.n_classes = latent_dim, n_classes
         self.embed = nn.Embedding(n_classes, embed_dim)  # y (N,) -> e(y) (N, embed_dim)
@@ -38,13 +45,22 @@ class ConditionalGenerator(nn.Module):
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         check_latent(z, self.latent_dim)
         y = check_labels(y, len(z), self.n_classes, "y")
-        return self.net(torch.cat([z, self.embed(y)], dim=1))  # (N, d + e) -> (N, C, size, size)
+        return self.net(
+            torch.cat([z, self.embed(y)], dim=1)
+        )  # (N, d + e) -> (N, C, size, size)
 
 
 class ConditionalDiscriminator(nn.Module):
     """D(x, y) = DCGANDiscriminator([x, onehot(y) planes]), one logit per image (N,). Book: {eq}`cgan-value`"""
 
-    def __init__(self, n_classes: int = 10, channels: int = 1, size: int = 32, width: int = 64, norm: str = "batch"):
+    def __init__(
+        self,
+        n_classes: int = 10,
+        channels: int = 1,
+        size: int = 32,
+        width: int = 64,
+        norm: str = "batch",
+    ):
         super().__init__()
         self.n_classes, self.channels, self.size = n_classes, channels, size
         self.net = DCGANDiscriminator(channels + n_classes, size, width, norm)
@@ -52,8 +68,12 @@ class ConditionalDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         x = check_tensor(x, "x")
         if x.dim() != 4 or x.shape[1:] != (self.channels, self.size, self.size):
-            raise ValueError(f"x must have shape (N, {self.channels}, {self.size}, {self.size}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (N, {self.channels}, {self.size}, {self.size}), got {tuple(x.shape)}"
+            )
         y = check_labels(y, len(x), self.n_classes, "y")
-        planes = F.one_hot(y, self.n_classes).to(x.dtype)[:, :, None, None]  # (N,) -> (N, K, 1, 1)
+        planes = F.one_hot(y, self.n_classes).to(x.dtype)[
+            :, :, None, None
+        ]  # (N,) -> (N, K, 1, 1)
         planes = planes.expand(-1, -1, self.size, self.size)  # -> (N, K, size, size)
         return self.net(torch.cat([x, planes], dim=1))  # (N, C + K, size, size) -> (N,)

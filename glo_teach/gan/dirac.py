@@ -44,18 +44,24 @@ def _noise_nodes(noise_std: float) -> tuple[torch.Tensor, torch.Tensor]:
     import numpy as np
 
     x, w = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)
-    return (torch.as_tensor(x, dtype=torch.float64) * noise_std,
-            torch.as_tensor(w / w.sum(), dtype=torch.float64))
+    return (
+        torch.as_tensor(x, dtype=torch.float64) * noise_std,
+        torch.as_tensor(w / w.sum(), dtype=torch.float64),
+    )
 
 
 def dirac_value(theta, psi):
     """V(theta, psi) = -log 2 + logsigmoid(-psi theta) (floats or tensors). Book: {eq}`dirac-gan`."""
-    theta, psi = torch.as_tensor(theta, dtype=torch.float64), torch.as_tensor(psi, dtype=torch.float64)
+    theta, psi = (
+        torch.as_tensor(theta, dtype=torch.float64),
+        torch.as_tensor(psi, dtype=torch.float64),
+    )
     return -math.log(2.0) + torch.nn.functional.logsigmoid(-psi * theta)
 
 
-def dirac_vector_field(theta, psi, gamma: float = 0.0, gp1_weight: float = 0.0,
-                       noise_std: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+def dirac_vector_field(
+    theta, psi, gamma: float = 0.0, gp1_weight: float = 0.0, noise_std: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The gradient-play field v = (psi s, -theta s - gamma psi), s = sigmoid(psi theta).
 
     v_theta = -dV/dtheta (G descends V), v_psi = dV/dpsi - gamma psi (D ascends V minus the R1
@@ -68,17 +74,24 @@ def dirac_vector_field(theta, psi, gamma: float = 0.0, gp1_weight: float = 0.0,
     v_theta = psi E g'(-psi(theta + e)), v_psi = E[e g'(psi e)] - E[(theta + e) g'(-psi(theta + e))],
     g' = sigmoid(-.) the derivative of log sigmoid, expectations by Gauss–Hermite quadrature.
     """
-    theta, psi = torch.as_tensor(theta, dtype=torch.float64), torch.as_tensor(psi, dtype=torch.float64)
+    theta, psi = (
+        torch.as_tensor(theta, dtype=torch.float64),
+        torch.as_tensor(psi, dtype=torch.float64),
+    )
     if noise_std < 0 or gp1_weight < 0:
-        raise ValueError(f"noise_std and gp1_weight must be >= 0, got {noise_std!r}, {gp1_weight!r}")
+        raise ValueError(
+            f"noise_std and gp1_weight must be >= 0, got {noise_std!r}, {gp1_weight!r}"
+        )
     if noise_std == 0:
         s = torch.sigmoid(psi * theta)
         v_theta, v_psi = psi * s, -theta * s - gamma * psi
     else:
         eps, w = _noise_nodes(noise_std)
         th, ps = theta.unsqueeze(-1), psi.unsqueeze(-1)
-        g_fake = torch.sigmoid(ps * (th + eps))  # g'(-psi (theta + e)) = sigmoid(psi (theta + e))
-        g_real = torch.sigmoid(-ps * eps)        # g'(psi e)
+        g_fake = torch.sigmoid(
+            ps * (th + eps)
+        )  # g'(-psi (theta + e)) = sigmoid(psi (theta + e))
+        g_real = torch.sigmoid(-ps * eps)  # g'(psi e)
         v_theta = (w * ps * g_fake).sum(-1)
         v_psi = (w * (eps * g_real - (th + eps) * g_fake)).sum(-1) - gamma * psi
     if gp1_weight:
@@ -86,9 +99,16 @@ def dirac_vector_field(theta, psi, gamma: float = 0.0, gp1_weight: float = 0.0,
     return v_theta, v_psi
 
 
-def dirac_trajectory(theta0: float = 1.0, psi0: float = 1.0, lr: float = 0.1, n_steps: int = 200,
-                     mode: str = "simultaneous", gamma: float = 0.0, gp1_weight: float = 0.0,
-                     noise_std: float = 0.0) -> torch.Tensor:
+def dirac_trajectory(
+    theta0: float = 1.0,
+    psi0: float = 1.0,
+    lr: float = 0.1,
+    n_steps: int = 200,
+    mode: str = "simultaneous",
+    gamma: float = 0.0,
+    gp1_weight: float = 0.0,
+    noise_std: float = 0.0,
+) -> torch.Tensor:
     """Iterates of gradient play on the Dirac GAN, shape (n_steps + 1, 2), columns (theta, psi).
 
     simultaneous: (theta, psi) <- (theta, psi) + lr * v(theta, psi)
@@ -99,13 +119,20 @@ def dirac_trajectory(theta0: float = 1.0, psi0: float = 1.0, lr: float = 0.1, n_
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if not (isinstance(n_steps, int) and not isinstance(n_steps, bool) and n_steps >= 0):
+    if not (
+        isinstance(n_steps, int) and not isinstance(n_steps, bool) and n_steps >= 0
+    ):
         raise ValueError(f"n_steps must be a non-negative int, got {n_steps!r}")
     if not lr > 0 or gamma < 0:
-        raise ValueError(f"lr must be > 0 and gamma >= 0, got lr={lr!r}, gamma={gamma!r}")
+        raise ValueError(
+            f"lr must be > 0 and gamma >= 0, got lr={lr!r}, gamma={gamma!r}"
+        )
     reg = dict(gamma=gamma, gp1_weight=gp1_weight, noise_std=noise_std)
     path = torch.empty(n_steps + 1, 2, dtype=torch.float64)
-    theta, psi = torch.tensor(float(theta0), dtype=torch.float64), torch.tensor(float(psi0), dtype=torch.float64)
+    theta, psi = (
+        torch.tensor(float(theta0), dtype=torch.float64),
+        torch.tensor(float(psi0), dtype=torch.float64),
+    )
     path[0] = torch.stack([theta, psi])
     for k in range(1, n_steps + 1):
         if mode == "simultaneous":

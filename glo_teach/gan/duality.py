@@ -35,7 +35,9 @@ class KRDuality:
     primal: float  # min over couplings of the transport cost
     dual: float  # max over 1-Lipschitz potentials on the support of E_P f - E_Q f
     plan: torch.Tensor  # (n, m) optimal coupling gamma, rows sum to p, columns to q
-    potential: torch.Tensor  # (n + m,) optimal f on the pooled support (x_1..x_n, y_1..y_m), f(x_1) = 0
+    potential: (
+        torch.Tensor
+    )  # (n + m,) optimal f on the pooled support (x_1..x_n, y_1..y_m), f(x_1) = 0
 
 
 def _points(x: object, name: str) -> torch.Tensor:
@@ -43,7 +45,9 @@ def _points(x: object, name: str) -> torch.Tensor:
     if x.dim() == 1:
         x = x[:, None]  # 1-D points (n,) -> (n, 1)
     if x.dim() != 2 or x.shape[0] == 0:
-        raise ValueError(f"{name} must be n >= 1 points of shape (n,) or (n, d), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must be n >= 1 points of shape (n,) or (n, d), got shape {tuple(x.shape)}"
+        )
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
     return x.detach().double().cpu()
@@ -52,14 +56,20 @@ def _points(x: object, name: str) -> torch.Tensor:
 def _weights(w: object, n: int, name: str) -> torch.Tensor:
     w = check_tensor(w, name).detach().double().cpu()
     if w.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) (one weight per point), got {tuple(w.shape)}")
+        raise ValueError(
+            f"{name} must have shape ({n},) (one weight per point), got {tuple(w.shape)}"
+        )
     if (w < 0).any() or abs(w.sum().item() - 1.0) > 1e-6:
-        raise ValueError(f"{name} must be non-negative and sum to 1, "
-                         f"got min {w.min().item():.3g}, sum {w.sum().item():.6g}")
+        raise ValueError(
+            f"{name} must be non-negative and sum to 1, "
+            f"got min {w.min().item():.3g}, sum {w.sum().item():.6g}"
+        )
     return w
 
 
-def kr_duality(x: torch.Tensor, p: torch.Tensor, y: torch.Tensor, q: torch.Tensor) -> KRDuality:
+def kr_duality(
+    x: torch.Tensor, p: torch.Tensor, y: torch.Tensor, q: torch.Tensor
+) -> KRDuality:
     """Primal and dual of W1(P, Q), P = sum_i p_i delta_{x_i}, Q = sum_j q_j delta_{y_j}, by two LPs.
 
     primal = min_{gamma >= 0, gamma 1 = p, gamma^T 1 = q} sum_ij gamma_ij ||x_i - y_j||_2     {eq}`wgan-w1`
@@ -73,7 +83,9 @@ def kr_duality(x: torch.Tensor, p: torch.Tensor, y: torch.Tensor, q: torch.Tenso
     """
     x, y = _points(x, "x"), _points(y, "y")
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
+        raise ValueError(
+            f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}"
+        )
     n, m = x.shape[0], y.shape[0]
     p, q = _weights(p, n, "p"), _weights(q, m, "q")
     cost = torch.cdist(x, y).numpy()  # (n, m) ||x_i - y_j||
@@ -81,8 +93,13 @@ def kr_duality(x: torch.Tensor, p: torch.Tensor, y: torch.Tensor, q: torch.Tenso
     # primal: gamma flattened row-major, gamma[i, j] -> i * m + j
     a_rows = np.kron(np.eye(n), np.ones((1, m)))  # (n, n m): sum_j gamma_ij = p_i
     a_cols = np.kron(np.ones((1, n)), np.eye(m))  # (m, n m): sum_i gamma_ij = q_j
-    res_p = linprog(cost.ravel(), A_eq=np.vstack([a_rows, a_cols]), b_eq=np.concatenate([p.numpy(), q.numpy()]),
-                    bounds=(0, None), method="highs")
+    res_p = linprog(
+        cost.ravel(),
+        A_eq=np.vstack([a_rows, a_cols]),
+        b_eq=np.concatenate([p.numpy(), q.numpy()]),
+        bounds=(0, None),
+        method="highs",
+    )
     if res_p.status != 0:
         raise RuntimeError(f"primal transport LP failed: {res_p.message}")
 
@@ -98,8 +115,12 @@ def kr_duality(x: torch.Tensor, p: torch.Tensor, y: torch.Tensor, q: torch.Tenso
     res_d = linprog(c, A_ub=a_ub, b_ub=dist[k, l], bounds=bounds, method="highs")
     if res_d.status != 0:
         raise RuntimeError(f"dual (1-Lipschitz potential) LP failed: {res_d.message}")
-    return KRDuality(primal=float(res_p.fun), dual=float(-res_d.fun),
-                     plan=torch.from_numpy(res_p.x.reshape(n, m)).clamp_min(0.0), potential=torch.from_numpy(res_d.x))
+    return KRDuality(
+        primal=float(res_p.fun),
+        dual=float(-res_d.fun),
+        plan=torch.from_numpy(res_p.x.reshape(n, m)).clamp_min(0.0),
+        potential=torch.from_numpy(res_d.x),
+    )
 
 
 def lipschitz_on(points: torch.Tensor, values: torch.Tensor) -> float:
@@ -109,9 +130,13 @@ def lipschitz_on(points: torch.Tensor, values: torch.Tensor) -> float:
     u = _points(points, "points")
     f = check_tensor(values, "values").detach().double().cpu().reshape(-1)
     if f.numel() != u.shape[0] or u.shape[0] < 2:
-        raise ValueError(f"need >= 2 points and one value per point, got {u.shape[0]} points and {f.numel()} values")
+        raise ValueError(
+            f"need >= 2 points and one value per point, got {u.shape[0]} points and {f.numel()} values"
+        )
     d = torch.cdist(u, u)
     off = ~torch.eye(u.shape[0], dtype=torch.bool)
     if (d[off] <= 0).any():
-        raise ValueError("points must be distinct (a zero distance makes the ratio undefined)")
+        raise ValueError(
+            "points must be distinct (a zero distance makes the ratio undefined)"
+        )
     return ((f[:, None] - f[None, :]).abs()[off] / d[off]).max().item()

@@ -25,8 +25,14 @@ from .._validate import check_latent
 __all__ = ["langevin"]
 
 
-def langevin(z: torch.Tensor, energy: Callable[[torch.Tensor], torch.Tensor], step_size: float, steps: int,
-             noise: bool = True, generator: torch.Generator | None = None) -> torch.Tensor:
+def langevin(
+    z: torch.Tensor,
+    energy: Callable[[torch.Tensor], torch.Tensor],
+    step_size: float,
+    steps: int,
+    noise: bool = True,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """``steps`` iterations of z <- z - eta grad E(z) + sqrt(2 eta) xi (``noise=False``: plain gradient
     descent on E, no xi), for a batch of codes z (N, d) and an energy returning one value per code (N,).
 
@@ -45,12 +51,18 @@ def langevin(z: torch.Tensor, energy: Callable[[torch.Tensor], torch.Tensor], st
         z.requires_grad_(True)
         e = energy(z)
         if e.shape != (z.shape[0],):
-            raise ValueError(f"energy must return one value per code, shape ({z.shape[0]},), got {tuple(e.shape)}")
+            raise ValueError(
+                f"energy must return one value per code, shape ({z.shape[0]},), got {tuple(e.shape)}"
+            )
         (grad,) = torch.autograd.grad(e.sum(), z)  # (N, d): row i is grad E(z_i)
         with torch.no_grad():
             z = z - step_size * grad
             if noise:
-                xi = torch.randn(z.shape, generator=generator, dtype=z.dtype,
-                                 device=z.device if generator is None else generator.device).to(z.device)
+                xi = torch.randn(
+                    z.shape,
+                    generator=generator,
+                    dtype=z.dtype,
+                    device=z.device if generator is None else generator.device,
+                ).to(z.device)
                 z = z + scale * xi
     return z.detach()

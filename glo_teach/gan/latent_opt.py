@@ -28,7 +28,14 @@ import torch
 
 from .._validate import check_latent
 
-__all__ = ["LATENT_METHODS", "PRIORS", "LOGAN_BIGGAN_DEEP", "latent_optimise", "latent_regulariser", "sample_prior"]
+__all__ = [
+    "LATENT_METHODS",
+    "PRIORS",
+    "LOGAN_BIGGAN_DEEP",
+    "latent_optimise",
+    "latent_regulariser",
+    "sample_prior",
+]
 
 LATENT_METHODS = ("gd", "ngd")
 PRIORS = ("normal", "uniform")
@@ -51,8 +58,13 @@ LOGAN_BIGGAN_DEEP: dict = {
 }
 
 
-def sample_prior(n: int, d: int, prior: str = "normal", device: torch.device | str = "cpu",
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_prior(
+    n: int,
+    d: int,
+    prior: str = "normal",
+    device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """z ~ N(0, I_d) (``"normal"``) or z ~ U(-1, 1)^d (``"uniform"``, LOGAN's prior), shape (n, d).
 
     Book: {eq}`logan-gd`
@@ -64,21 +76,33 @@ def sample_prior(n: int, d: int, prior: str = "normal", device: torch.device | s
     raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
 
 
-def _random_mask(z: torch.Tensor, fraction: float, generator: torch.Generator | None) -> torch.Tensor | None:
+def _random_mask(
+    z: torch.Tensor, fraction: float, generator: torch.Generator | None
+) -> torch.Tensor | None:
     """A 0/1 mask (N, d) with exactly round(fraction * d) ones per row, at random places; None if all."""
     n, d = z.shape
     k = max(1, round(fraction * d))
     if k == d:
         return None
-    rank = torch.rand(n, d, generator=generator).argsort(dim=1).argsort(dim=1)  # (N, d) a random permutation per row
+    rank = (
+        torch.rand(n, d, generator=generator).argsort(dim=1).argsort(dim=1)
+    )  # (N, d) a random permutation per row
     return (rank < k).to(z.dtype).to(z.device)  # (N, d)
 
 
-def latent_optimise(z: torch.Tensor, generator: Callable[[torch.Tensor], torch.Tensor],
-                    discriminator: Callable[[torch.Tensor], torch.Tensor], steps: int = 1, method: str = "gd",
-                    alpha: float = 0.9, beta: float = 5.0, fraction: float = 1.0, prior: str = "uniform",
-                    create_graph: bool = True, generator_rng: torch.Generator | None = None,
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
+def latent_optimise(
+    z: torch.Tensor,
+    generator: Callable[[torch.Tensor], torch.Tensor],
+    discriminator: Callable[[torch.Tensor], torch.Tensor],
+    steps: int = 1,
+    method: str = "gd",
+    alpha: float = 0.9,
+    beta: float = 5.0,
+    fraction: float = 1.0,
+    prior: str = "uniform",
+    create_graph: bool = True,
+    generator_rng: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``steps`` latent ascent steps on f(z) = D(G(z)); returns (z', dz) with dz = z' - z.
 
     Step t (for t = 1..steps), with m the 0/1 mask of the optimised coordinates (one mask per
@@ -106,7 +130,9 @@ def latent_optimise(z: torch.Tensor, generator: Callable[[torch.Tensor], torch.T
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
     if method == "ngd" and beta == 0:
-        raise ValueError("ngd needs beta > 0 (the damping keeps the step finite where g = 0)")
+        raise ValueError(
+            "ngd needs beta > 0 (the damping keeps the step finite where g = 0)"
+        )
     if not (isinstance(fraction, (int, float)) and 0 < fraction <= 1):
         raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
     mask = _random_mask(z, fraction, generator_rng) if steps > 0 else None
@@ -115,15 +141,23 @@ def latent_optimise(z: torch.Tensor, generator: Callable[[torch.Tensor], torch.T
         z_in = z if z.requires_grad else z.detach().requires_grad_(True)  # (N, d)
         f = discriminator(generator(z_in))  # (N, d) -> x -> (N,) scores
         if f.dim() != 1 or f.shape[0] != z.shape[0]:
-            raise ValueError(f"discriminator must return one score per sample, shape ({z.shape[0]},), got {tuple(f.shape)}")
-        (g,) = torch.autograd.grad(f.sum(), z_in, create_graph=create_graph)  # (N, d): row i = df(z_i)/dz_i
+            raise ValueError(
+                f"discriminator must return one score per sample, shape ({z.shape[0]},), got {tuple(f.shape)}"
+            )
+        (g,) = torch.autograd.grad(
+            f.sum(), z_in, create_graph=create_graph
+        )  # (N, d): row i = df(z_i)/dz_i
         if mask is not None:
             g = g * mask
         if method == "gd":
             dz = alpha * g
         else:
-            dz = alpha * g / (beta + g.pow(2).sum(dim=1, keepdim=True))  # (N, d) / (N, 1)
-        z_next = (z_in if create_graph else z) + dz  # without create_graph, dz is a constant
+            dz = (
+                alpha * g / (beta + g.pow(2).sum(dim=1, keepdim=True))
+            )  # (N, d) / (N, 1)
+        z_next = (
+            z_in if create_graph else z
+        ) + dz  # without create_graph, dz is a constant
         z = z_next.clamp(-1.0, 1.0) if prior == "uniform" else z_next
     return z, z - z0
 

@@ -22,13 +22,22 @@ import torch.nn.functional as F
 from .value import _check_logits, minimax_value
 
 __all__ = [
-    "discriminator_loss", "generator_loss_saturating", "generator_loss_nonsaturating",
-    "lsgan_discriminator_loss", "lsgan_generator_loss", "wgan_critic_loss", "wgan_generator_loss",
-    "hinge_discriminator_loss", "hinge_generator_loss", "GAN_LOSSES",
+    "discriminator_loss",
+    "generator_loss_saturating",
+    "generator_loss_nonsaturating",
+    "lsgan_discriminator_loss",
+    "lsgan_generator_loss",
+    "wgan_critic_loss",
+    "wgan_generator_loss",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "GAN_LOSSES",
 ]
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> torch.Tensor:
     """D's loss, the negated empirical value (binary cross-entropy, real = 1, fake = 0).
 
     L_D = -V_hat = -mean log D(x) - mean log(1 - D(G(z)))
@@ -59,8 +68,9 @@ def generator_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.softplus(-fake_logits).mean()
 
 
-def lsgan_discriminator_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor,
-                             a: float = 0.0, b: float = 1.0) -> torch.Tensor:
+def lsgan_discriminator_loss(
+    real_scores: torch.Tensor, fake_scores: torch.Tensor, a: float = 0.0, b: float = 1.0
+) -> torch.Tensor:
     """LSGAN discriminator loss on raw scores (no sigmoid).
 
     L_D = 1/2 mean (D(x) - b)^2 + 1/2 mean (D(G(z)) - a)^2,   targets b = 1 (real), a = 0 (fake).
@@ -77,7 +87,9 @@ def lsgan_generator_loss(fake_scores: torch.Tensor, c: float = 1.0) -> torch.Ten
     return 0.5 * ((fake_scores - c) ** 2).mean()
 
 
-def wgan_critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+def wgan_critic_loss(
+    real_scores: torch.Tensor, fake_scores: torch.Tensor
+) -> torch.Tensor:
     """WGAN critic loss: L_f = mean f(G(z)) - mean f(x).
 
     Its negation, mean f(x) - mean f(G(z)), is the critic's estimate of W1(p_data, p_g) when f is
@@ -95,7 +107,9 @@ def wgan_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
-def hinge_discriminator_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+def hinge_discriminator_loss(
+    real_scores: torch.Tensor, fake_scores: torch.Tensor
+) -> torch.Tensor:
     """Hinge loss for D: L_D = mean relu(1 - D(x)) + mean relu(1 + D(G(z))). Book: {eq}`gan-hinge`."""
     real_scores = _check_logits(real_scores, "real_scores")
     fake_scores = _check_logits(fake_scores, "fake_scores")

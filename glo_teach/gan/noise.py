@@ -20,7 +20,9 @@ __all__ = ["add_instance_noise", "instance_noise_sigma"]
 SCHEDULES = ("constant", "linear", "cosine")
 
 
-def add_instance_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
+def add_instance_noise(
+    x: torch.Tensor, sigma: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """x_tilde = x + sigma * n,  n ~ N(0, I) of x's shape (fresh per element; x itself if sigma = 0).
 
     Apply it to both the real and the generated batch before the discriminator, so that D
@@ -34,11 +36,15 @@ def add_instance_noise(x: torch.Tensor, sigma: float, generator: torch.Generator
     if sigma == 0:
         return x
     device = x.device if generator is None else generator.device
-    n = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=device).to(x.device)
+    n = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=device).to(
+        x.device
+    )
     return x + sigma * n
 
 
-def instance_noise_sigma(step: int, total_steps: int, sigma0: float, kind: str = "linear") -> float:
+def instance_noise_sigma(
+    step: int, total_steps: int, sigma0: float, kind: str = "linear"
+) -> float:
     """The noise level at ``step`` (0-based) out of ``total_steps``, annealed from sigma0 to 0.
 
     constant: sigma_t = sigma0
@@ -48,7 +54,11 @@ def instance_noise_sigma(step: int, total_steps: int, sigma0: float, kind: str =
     """
     if kind not in SCHEDULES:
         raise ValueError(f"kind must be one of {SCHEDULES}, got {kind!r}")
-    if not isinstance(total_steps, int) or isinstance(total_steps, bool) or total_steps <= 0:
+    if (
+        not isinstance(total_steps, int)
+        or isinstance(total_steps, bool)
+        or total_steps <= 0
+    ):
         raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
     if not isinstance(step, int) or isinstance(step, bool) or step < 0:
         raise ValueError(f"step must be a non-negative int, got {step!r}")

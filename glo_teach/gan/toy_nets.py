@@ -16,7 +16,9 @@ from .._validate import check_latent, check_positive_int, check_tensor
 __all__ = ["MLPGenerator", "MLPDiscriminator"]
 
 
-def _mlp(n_in: int, n_out: int, hidden: int, depth: int, act: type[nn.Module]) -> nn.Sequential:
+def _mlp(
+    n_in: int, n_out: int, hidden: int, depth: int, act: type[nn.Module]
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(depth):  # (N, n_in) -> (N, hidden) -> ... -> (N, hidden)
         layers += [nn.Linear(n_in if i == 0 else hidden, hidden), act()]
@@ -27,9 +29,16 @@ def _mlp(n_in: int, n_out: int, hidden: int, depth: int, act: type[nn.Module]) -
 class MLPGenerator(nn.Module):
     """G: R^latent_dim -> R^data_dim, x = G(z)."""
 
-    def __init__(self, latent_dim: int = 2, data_dim: int = 2, hidden: int = 128, depth: int = 3):
+    def __init__(
+        self, latent_dim: int = 2, data_dim: int = 2, hidden: int = 128, depth: int = 3
+    ):
         super().__init__()
-        for v, n in ((latent_dim, "latent_dim"), (data_dim, "data_dim"), (hidden, "hidden"), (depth, "depth")):
+        for v, n in (
+            (latent_dim, "latent_dim"),
+            (data_dim, "data_dim"),
+            (hidden, "hidden"),
+            (depth, "depth"),
+        ):
             check_positive_int(v, n)
         self.latent_dim, self.data_dim = latent_dim, data_dim
         self.net = _mlp(latent_dim, data_dim, hidden, depth, nn.ReLU)
@@ -52,5 +61,7 @@ class MLPDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = check_tensor(x, "x")
         if x.dim() != 2 or x.shape[1] != self.data_dim:
-            raise ValueError(f"x must have shape (N, {self.data_dim}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (N, {self.data_dim}), got {tuple(x.shape)}"
+            )
         return self.net(x).reshape(-1)  # (N, data_dim) -> (N, 1) -> (N,)

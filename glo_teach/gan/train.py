@@ -48,8 +48,14 @@ from .noise import add_instance_noise, instance_noise_sigma
 __all__ = ["TRAIN_LOSSES", "RealBatches", "train_gan"]
 
 # loss name -> key of GAN_LOSSES; the two WGANs differ only in how the critic is kept Lipschitz
-TRAIN_LOSSES = {"minimax": "minimax", "nonsaturating": "nonsaturating", "lsgan": "lsgan",
-                "wgan-clip": "wgan", "wgan-gp": "wgan", "hinge": "hinge"}
+TRAIN_LOSSES = {
+    "minimax": "minimax",
+    "nonsaturating": "nonsaturating",
+    "lsgan": "lsgan",
+    "wgan-clip": "wgan",
+    "wgan-gp": "wgan",
+    "hinge": "hinge",
+}
 
 
 class RealBatches:
@@ -61,12 +67,21 @@ class RealBatches:
     enough to rebuild the stream exactly after a restart. A sampler keeps no state of its own.
     """
 
-    def __init__(self, data: ImageDataset | Callable[[int], Any], batch_size: int, seed: int = 0,
-                 device: torch.device | str = "cpu"):
+    def __init__(
+        self,
+        data: ImageDataset | Callable[[int], Any],
+        batch_size: int,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+    ):
         if not (isinstance(data, ImageDataset) or callable(data)):
-            raise TypeError(f"data must be an ImageDataset or a sampler n -> tensor, got {type(data).__name__}")
+            raise TypeError(
+                f"data must be an ImageDataset or a sampler n -> tensor, got {type(data).__name__}"
+            )
         if isinstance(data, ImageDataset) and len(data) < batch_size:
-            raise ValueError(f"the data set has {len(data)} images, fewer than one batch of {batch_size}")
+            raise ValueError(
+                f"the data set has {len(data)} images, fewer than one batch of {batch_size}"
+            )
         self.data, self.batch_size, self.device = data, batch_size, device
         self.gen = torch.Generator().manual_seed(seed)
         self.epoch_state, self.taken, self.it = self.gen.get_state(), 0, None
@@ -89,27 +104,58 @@ class RealBatches:
 
     def _start_epoch(self) -> None:
         self.gen.set_state(self.epoch_state)
-        self.it = batches(self.data, self.batch_size, shuffle=True, generator=self.gen, drop_last=True,
-                          device=self.device)
-        for _ in range(self.taken):  # after a restart: skip what this epoch already gave
+        self.it = batches(
+            self.data,
+            self.batch_size,
+            shuffle=True,
+            generator=self.gen,
+            drop_last=True,
+            device=self.device,
+        )
+        for _ in range(
+            self.taken
+        ):  # after a restart: skip what this epoch already gave
             next(self.it)
 
     def state(self) -> dict:
         return {"epoch_state": self.epoch_state, "taken": self.taken}
 
     def load_state(self, state: dict) -> None:
-        self.epoch_state, self.taken, self.it = state["epoch_state"], state["taken"], None
+        self.epoch_state, self.taken, self.it = (
+            state["epoch_state"],
+            state["taken"],
+            None,
+        )
 
 
-def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset | Callable[[int], Any], *,
-              loss: str = "nonsaturating", steps: int, batch_size: int = 64, n_critic: int = 1,
-              lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
-              latent_dim: int | None = None, clip: float = 0.01, gp_weight: float = 10.0,
-              spectral_norm: bool = False, instance_noise: float = 0.0, noise_schedule: str = "linear",
-              conditional: bool = False, prior: str = "normal", latent_optimisation: dict | None = None,
-              device: torch.device | str | None = None, seed: int = 0,
-              checkpoint_dir: str | None = None, checkpoint_every: int = 500, log_every: int = 1,
-              callback: Callable[[int, nn.Module, nn.Module], None] | None = None) -> dict[str, list]:
+def train_gan(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    data: ImageDataset | Callable[[int], Any],
+    *,
+    loss: str = "nonsaturating",
+    steps: int,
+    batch_size: int = 64,
+    n_critic: int = 1,
+    lr_g: float = 2e-4,
+    lr_d: float = 2e-4,
+    betas: tuple[float, float] = (0.5, 0.999),
+    latent_dim: int | None = None,
+    clip: float = 0.01,
+    gp_weight: float = 10.0,
+    spectral_norm: bool = False,
+    instance_noise: float = 0.0,
+    noise_schedule: str = "linear",
+    conditional: bool = False,
+    prior: str = "normal",
+    latent_optimisation: dict | None = None,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    checkpoint_dir: str | None = None,
+    checkpoint_every: int = 500,
+    log_every: int = 1,
+    callback: Callable[[int, nn.Module, nn.Module], None] | None = None,
+) -> dict[str, list]:
     """Train ``generator`` and ``discriminator`` in place for ``steps`` generator updates.
 
     Each step takes ``n_critic`` discriminator steps on L_D, then one generator step on L_G
@@ -153,35 +199,73 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset
         raise ValueError(f"loss must be one of {sorted(TRAIN_LOSSES)}, got {loss!r}")
     for net, name in ((generator, "generator"), (discriminator, "discriminator")):
         if not isinstance(net, nn.Module):
-            raise TypeError(f"{name} must be a torch.nn.Module, got {type(net).__name__}")
-    for v, name in ((steps, "steps"), (batch_size, "batch_size"), (n_critic, "n_critic"),
-                    (checkpoint_every, "checkpoint_every"), (log_every, "log_every")):
+            raise TypeError(
+                f"{name} must be a torch.nn.Module, got {type(net).__name__}"
+            )
+    for v, name in (
+        (steps, "steps"),
+        (batch_size, "batch_size"),
+        (n_critic, "n_critic"),
+        (checkpoint_every, "checkpoint_every"),
+        (log_every, "log_every"),
+    ):
         check_positive_int(v, name)
-    lr_g, lr_d = check_positive_number(lr_g, "lr_g"), check_positive_number(lr_d, "lr_d")
-    latent_dim = check_positive_int(latent_dim if latent_dim is not None else getattr(generator, "latent_dim", None),
-                                    "latent_dim")
-    if loss == "wgan-gp" and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules()):
-        raise ValueError("wgan-gp needs a critic without BatchNorm (the penalty is per sample); "
-                         "e.g. DCGANDiscriminator(norm='layer')")
+    lr_g, lr_d = (
+        check_positive_number(lr_g, "lr_g"),
+        check_positive_number(lr_d, "lr_d"),
+    )
+    latent_dim = check_positive_int(
+        latent_dim
+        if latent_dim is not None
+        else getattr(generator, "latent_dim", None),
+        "latent_dim",
+    )
+    if loss == "wgan-gp" and any(
+        isinstance(m, nn.modules.batchnorm._BatchNorm) for m in discriminator.modules()
+    ):
+        raise ValueError(
+            "wgan-gp needs a critic without BatchNorm (the penalty is per sample); "
+            "e.g. DCGANDiscriminator(norm='layer')"
+        )
     if not (isinstance(instance_noise, (int, float)) and instance_noise >= 0):
-        raise ValueError(f"instance_noise must be a non-negative number, got {instance_noise!r}")
+        raise ValueError(
+            f"instance_noise must be a non-negative number, got {instance_noise!r}"
+        )
     if prior not in PRIORS:
         raise ValueError(f"prior must be one of {PRIORS}, got {prior!r}")
     lo = dict(latent_optimisation) if latent_optimisation is not None else None
     rz_weight = 0.0
     if lo is not None:
-        unknown = set(lo) - {"steps", "method", "alpha", "beta", "fraction", "create_graph", "rz_weight"}
+        unknown = set(lo) - {
+            "steps",
+            "method",
+            "alpha",
+            "beta",
+            "fraction",
+            "create_graph",
+            "rz_weight",
+        }
         if unknown:
-            raise ValueError(f"latent_optimisation takes steps, method, alpha, beta, fraction, create_graph and "
-                             f"rz_weight, got unknown keys {sorted(unknown)}")
+            raise ValueError(
+                f"latent_optimisation takes steps, method, alpha, beta, fraction, create_graph and "
+                f"rz_weight, got unknown keys {sorted(unknown)}"
+            )
         rz_weight = lo.pop("rz_weight", 0.0)
-        if not (isinstance(rz_weight, (int, float)) and math.isfinite(rz_weight) and rz_weight >= 0):
-            raise ValueError(f"rz_weight must be a finite number >= 0, got {rz_weight!r}")
+        if not (
+            isinstance(rz_weight, (int, float))
+            and math.isfinite(rz_weight)
+            and rz_weight >= 0
+        ):
+            raise ValueError(
+                f"rz_weight must be a finite number >= 0, got {rz_weight!r}"
+            )
         if rz_weight > 0 and not lo.get("create_graph", True):
             # without the graph of g, dz is a constant: R_z would add nothing to D's gradient, silently
-            raise ValueError(f"rz_weight={rz_weight!r} needs create_graph=True: with create_graph=False "
-                             "dz is a constant, so rz_weight * R_z adds no gradient to D; set rz_weight=0 "
-                             "or create_graph=True")
+            raise ValueError(
+                f"rz_weight={rz_weight!r} needs create_graph=True: with create_graph=False "
+                "dz is a constant, so rz_weight * R_z adds no gradient to D; set rz_weight=0 "
+                "or create_graph=True"
+            )
     device = torch.device(device) if device is not None else default_device()
     d_loss_fn, g_loss_fn = GAN_LOSSES[TRAIN_LOSSES[loss]]
     G, D = generator, discriminator
@@ -192,40 +276,76 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
     real = RealBatches(data, batch_size, seed, device)
-    history: dict[str, list] = {"step": [], "d_loss": [], "g_loss": [], "penalty": [], "time": []}
+    history: dict[str, list] = {
+        "step": [],
+        "d_loss": [],
+        "g_loss": [],
+        "penalty": [],
+        "time": [],
+    }
     seed_everything(seed)
     start, elapsed = 0, 0.0
 
-    parts = {"generator": G, "discriminator": D, "opt_g": opt_g, "opt_d": opt_d, "real": real}
+    parts = {
+        "generator": G,
+        "discriminator": D,
+        "opt_g": opt_g,
+        "opt_d": opt_d,
+        "real": real,
+    }
     state = load_checkpoint(checkpoint_dir)
     if state is not None:  # resume exactly where the last checkpoint left off
         if state["loss"] != loss:
-            raise ValueError(f"checkpoint in {checkpoint_dir} was trained with loss={state['loss']!r}, not {loss!r}")
+            raise ValueError(
+                f"checkpoint in {checkpoint_dir} was trained with loss={state['loss']!r}, not {loss!r}"
+            )
         restore(state, parts)
         start, history, elapsed = state["step"], state["history"], state["elapsed"]
 
     hint = f"lr_d={lr_d:g}, lr_g={lr_g:g}, loss={loss}"
     t0 = time.perf_counter() - elapsed
-    for step in progress(range(start, steps), total=steps - start, desc=f"GAN ({loss})"):
-        sigma = instance_noise_sigma(step, steps, instance_noise, noise_schedule) if instance_noise > 0 else 0.0
+    for step in progress(
+        range(start, steps), total=steps - start, desc=f"GAN ({loss})"
+    ):
+        sigma = (
+            instance_noise_sigma(step, steps, instance_noise, noise_schedule)
+            if instance_noise > 0
+            else 0.0
+        )
 
         # --- discriminator / critic: n_critic steps on L_D, G fixed ---
         for _ in range(n_critic):
             x, y = real.next()  # (B, ...), labels (B,) or None
-            cond = (y,) if conditional else ()  # labels go to both nets in a conditional GAN
+            cond = (
+                (y,) if conditional else ()
+            )  # labels go to both nets in a conditional GAN
             z = sample_prior(batch_size, latent_dim, prior, device)  # (B, d)
             rz = torch.zeros((), device=device)
-            if lo is not None:  # z -> z' (B, d); D's gradient also flows through dz when create_graph
-                z, dz = latent_optimise(z, lambda z: G(z, *cond), lambda x: D(x, *cond), prior=prior, **lo)
+            if (
+                lo is not None
+            ):  # z -> z' (B, d); D's gradient also flows through dz when create_graph
+                z, dz = latent_optimise(
+                    z, lambda z: G(z, *cond), lambda x: D(x, *cond), prior=prior, **lo
+                )
                 rz = latent_regulariser(dz)
-            with torch.set_grad_enabled(lo is not None and lo.get("create_graph", True)):
+            with torch.set_grad_enabled(
+                lo is not None and lo.get("create_graph", True)
+            ):
                 x_fake = G(z, *cond)  # (B, ...)
-            x_real_in, x_fake_in = add_instance_noise(x, sigma), add_instance_noise(x_fake, sigma)
-            d_real, d_fake = D(x_real_in, *cond), D(x_fake_in, *cond)  # (B,) logits / scores
+            x_real_in, x_fake_in = (
+                add_instance_noise(x, sigma),
+                add_instance_noise(x_fake, sigma),
+            )
+            d_real, d_fake = (
+                D(x_real_in, *cond),
+                D(x_fake_in, *cond),
+            )  # (B,) logits / scores
             loss_d = d_loss_fn(d_real, d_fake)
             penalty = torch.zeros((), device=device)
             if loss == "wgan-gp":
-                penalty = gradient_penalty(lambda x_hat: D(x_hat, *cond), x_real_in, x_fake_in)
+                penalty = gradient_penalty(
+                    lambda x_hat: D(x_hat, *cond), x_real_in, x_fake_in
+                )
             check_finite(step, hint, loss_d=loss_d, penalty=penalty, rz=rz)
             opt_d.zero_grad(set_to_none=True)
             (loss_d + gp_weight * penalty + rz_weight * rz).backward()
@@ -236,24 +356,45 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data: ImageDataset
         # --- generator: one step on L_G, D fixed (its gradients are not used) ---
         z = sample_prior(batch_size, latent_dim, prior, device)  # (B, d)
         if lo is not None:  # z -> z' (B, d), second order through dz when create_graph
-            z, _ = latent_optimise(z, lambda z: G(z, *cond), lambda x: D(x, *cond), prior=prior, **lo)
+            z, _ = latent_optimise(
+                z, lambda z: G(z, *cond), lambda x: D(x, *cond), prior=prior, **lo
+            )
         loss_g = g_loss_fn(D(add_instance_noise(G(z, *cond), sigma), *cond))
         check_finite(step, hint, loss_g=loss_g)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        check_bounded(step, [*G.named_parameters(prefix="G"), *D.named_parameters(prefix="D")], hint)
+        check_bounded(
+            step,
+            [*G.named_parameters(prefix="G"), *D.named_parameters(prefix="D")],
+            hint,
+        )
 
         done = step + 1
         if step % log_every == 0 or done == steps:
-            for key, v in (("step", step), ("d_loss", loss_d.item()), ("g_loss", loss_g.item()),
-                           ("penalty", penalty.item()), ("time", time.perf_counter() - t0)):
+            for key, v in (
+                ("step", step),
+                ("d_loss", loss_d.item()),
+                ("g_loss", loss_g.item()),
+                ("penalty", penalty.item()),
+                ("time", time.perf_counter() - t0),
+            ):
                 history[key].append(v)
             if lo is not None:
                 history.setdefault("rz", []).append(rz.item())
             if callback is not None:
                 callback(step, G, D)
-        if checkpoint_dir is not None and (done % checkpoint_every == 0 or done == steps):
-            save_checkpoint(checkpoint_dir, capture(parts, loss=loss, step=done, history=history,
-                                                    elapsed=time.perf_counter() - t0))
+        if checkpoint_dir is not None and (
+            done % checkpoint_every == 0 or done == steps
+        ):
+            save_checkpoint(
+                checkpoint_dir,
+                capture(
+                    parts,
+                    loss=loss,
+                    step=done,
+                    history=history,
+                    elapsed=time.perf_counter() - t0,
+                ),
+            )
     return history

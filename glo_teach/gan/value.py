@@ -28,16 +28,26 @@ import torch.nn.functional as F
 
 from .._validate import check_same_shape, check_tensor
 
-__all__ = ["minimax_value", "optimal_discriminator", "kl_divergence", "js_divergence", "value_at_optimum"]
+__all__ = [
+    "minimax_value",
+    "optimal_discriminator",
+    "kl_divergence",
+    "js_divergence",
+    "value_at_optimum",
+]
 
-_MASS_TOL = 1e-2  # how far from 1 the total mass of p or q may be before we call it a mistake
+_MASS_TOL = (
+    1e-2  # how far from 1 the total mass of p or q may be before we call it a mistake
+)
 
 
 def _check_logits(x: object, name: str) -> torch.Tensor:
     """One score per sample: shape (N,) or (N, 1), floating point, N >= 1."""
     x = check_tensor(x, name)
     if not (x.dim() == 1 or (x.dim() == 2 and x.shape[1] == 1)):
-        raise ValueError(f"{name} must have shape (N,) or (N, 1) (one score per sample), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have shape (N,) or (N, 1) (one score per sample), got shape {tuple(x.shape)}"
+        )
     if x.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
     if not x.is_floating_point():
@@ -61,20 +71,33 @@ def minimax_value(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch
     return F.logsigmoid(real_logits).mean() + F.logsigmoid(-fake_logits).mean()
 
 
-def _check_densities(p: object, q: object, names: str, points: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_densities(
+    p: object, q: object, names: str, points: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Same-shape, floating, non-negative; with ``points`` at least one point on the last dim."""
-    p, q = check_tensor(p, names.split(",")[0]), check_tensor(q, names.split(",")[-1].strip())
+    p, q = (
+        check_tensor(p, names.split(",")[0]),
+        check_tensor(q, names.split(",")[-1].strip()),
+    )
     check_same_shape(p, q, names)
     if points and (p.dim() == 0 or p.shape[-1] == 0):
-        raise ValueError(f"{names} must have at least one point on the last dim, got shape {tuple(p.shape)}")
+        raise ValueError(
+            f"{names} must have at least one point on the last dim, got shape {tuple(p.shape)}"
+        )
     if not (p.is_floating_point() and q.is_floating_point()):
-        raise TypeError(f"{names} must be floating-point tensors, got {p.dtype} and {q.dtype}")
+        raise TypeError(
+            f"{names} must be floating-point tensors, got {p.dtype} and {q.dtype}"
+        )
     if (p < 0).any() or (q < 0).any():
-        raise ValueError(f"{names} must be non-negative (probabilities or densities), got a negative value")
+        raise ValueError(
+            f"{names} must be non-negative (probabilities or densities), got a negative value"
+        )
     return p, q
 
 
-def _check_mass(p: torch.Tensor, q: torch.Tensor, dx: float | None, names: str) -> float:
+def _check_mass(
+    p: torch.Tensor, q: torch.Tensor, dx: float | None, names: str
+) -> float:
     """Return the quadrature weight (1 for probability vectors, dx on a grid); check total mass ~ 1."""
     w = 1.0 if dx is None else float(dx)
     if w <= 0:
@@ -82,9 +105,15 @@ def _check_mass(p: torch.Tensor, q: torch.Tensor, dx: float | None, names: str) 
     for name, t in zip(names.split(","), (p, q)):
         mass = t.sum(-1) * w
         if ((mass - 1).abs() > _MASS_TOL).any():
-            hint = "pass dx= (the grid spacing) for densities sampled on a grid" if dx is None else "widen the grid"
-            raise ValueError(f"{name.strip()} must have total mass 1 (sum over the last dim{' times dx' if dx else ''}), "
-                             f"got {mass.min().item():.4g}..{mass.max().item():.4g}; {hint}")
+            hint = (
+                "pass dx= (the grid spacing) for densities sampled on a grid"
+                if dx is None
+                else "widen the grid"
+            )
+            raise ValueError(
+                f"{name.strip()} must have total mass 1 (sum over the last dim{' times dx' if dx else ''}), "
+                f"got {mass.min().item():.4g}..{mass.max().item():.4g}; {hint}"
+            )
     return w
 
 
@@ -102,10 +131,16 @@ def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor) -> torch.Tens
     p_data, p_g = _check_densities(p_data, p_g, "p_data, p_g", points=False)
     total = p_data + p_g
     both_zero = total == 0
-    return torch.where(both_zero, torch.full_like(total, 0.5), p_data / torch.where(both_zero, 1.0, total))
+    return torch.where(
+        both_zero,
+        torch.full_like(total, 0.5),
+        p_data / torch.where(both_zero, 1.0, total),
+    )
 
 
-def kl_divergence(p: torch.Tensor, q: torch.Tensor, dx: float | None = None) -> torch.Tensor:
+def kl_divergence(
+    p: torch.Tensor, q: torch.Tensor, dx: float | None = None
+) -> torch.Tensor:
     """Kullback-Leibler divergence in nats over the last dim.
 
     KL(p || q) = sum_i p_i log(p_i / q_i)          (probability vectors, ``dx=None``)
@@ -121,7 +156,9 @@ def kl_divergence(p: torch.Tensor, q: torch.Tensor, dx: float | None = None) -> 
     return (torch.xlogy(p, p) - torch.xlogy(p, q)).sum(-1) * w
 
 
-def js_divergence(p: torch.Tensor, q: torch.Tensor, dx: float | None = None) -> torch.Tensor:
+def js_divergence(
+    p: torch.Tensor, q: torch.Tensor, dx: float | None = None
+) -> torch.Tensor:
     """Jensen-Shannon divergence in nats over the last dim.
 
     JS(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m),  m = (p + q) / 2,
@@ -139,7 +176,9 @@ def js_divergence(p: torch.Tensor, q: torch.Tensor, dx: float | None = None) -> 
     return 0.5 * (torch.xlogy(p, p_over_m) + torch.xlogy(q, q_over_m)).sum(-1) * w
 
 
-def value_at_optimum(p_data: torch.Tensor, p_g: torch.Tensor, dx: float | None = None) -> torch.Tensor:
+def value_at_optimum(
+    p_data: torch.Tensor, p_g: torch.Tensor, dx: float | None = None
+) -> torch.Tensor:
     """V(D*, G), the value of the game at the optimal discriminator, computed from the densities.
 
     V(D*, G) = sum_i [p_data,i log D*_i + p_g,i log(1 - D*_i)]  (times dx on a grid)
@@ -151,6 +190,10 @@ def value_at_optimum(p_data: torch.Tensor, p_g: torch.Tensor, dx: float | None =
     p_data, p_g = _check_densities(p_data, p_g, "p_data, p_g")
     w = _check_mass(p_data, p_g, dx, "p_data, p_g")
     d_star = optimal_discriminator(p_data, p_g)
-    one_minus_d_star = optimal_discriminator(p_g, p_data)  # = p_g / (p_data + p_g), no 1 - D* rounding to 0
+    one_minus_d_star = optimal_discriminator(
+        p_g, p_data
+    )  # = p_g / (p_data + p_g), no 1 - D* rounding to 0
     # 0 log(.) = 0 where a density is 0; elsewhere the log's argument is > 0
-    return (torch.xlogy(p_data, d_star) + torch.xlogy(p_g, one_minus_d_star)).sum(-1) * w
+    return (torch.xlogy(p_data, d_star) + torch.xlogy(p_g, one_minus_d_star)).sum(
+        -1
+    ) * w

@@ -29,7 +29,9 @@ def w1_parallel_lines(theta: float) -> float:
     return abs(float(theta))
 
 
-def parallel_lines(theta: float, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def parallel_lines(
+    theta: float, n: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """``n`` samples (n, 2) of P_theta: (theta, z) with z ~ U[0, 1]."""
     z = torch.rand(n, generator=generator)
     return torch.stack([torch.full_like(z, float(theta)), z], 1)  # (n,) -> (n, 2)
@@ -41,11 +43,18 @@ def w1_1d(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     W1 = integral |F_a(t) - F_b(t)| dt, summed exactly over the intervals between the sorted,
     pooled samples (for N = M this equals mean_i |a_(i) - b_(i)|). Book: {eq}`wgan-w1-1d`.
     """
-    a, b = check_tensor(a, "a").reshape(-1).double(), check_tensor(b, "b").reshape(-1).double()
+    a, b = (
+        check_tensor(a, "a").reshape(-1).double(),
+        check_tensor(b, "b").reshape(-1).double(),
+    )
     if a.numel() == 0 or b.numel() == 0:
-        raise ValueError(f"a and b must be non-empty, got {a.numel()} and {b.numel()} samples")
+        raise ValueError(
+            f"a and b must be non-empty, got {a.numel()} and {b.numel()} samples"
+        )
     a, b = a.sort().values, b.sort().values
     t = torch.cat([a, b]).sort().values  # all breakpoints of the two step CDFs
-    cdf_a = torch.searchsorted(a, t[:-1], right=True).double() / a.numel()  # F_a on each interval [t_k, t_k+1)
+    cdf_a = (
+        torch.searchsorted(a, t[:-1], right=True).double() / a.numel()
+    )  # F_a on each interval [t_k, t_k+1)
     cdf_b = torch.searchsorted(b, t[:-1], right=True).double() / b.numel()
     return ((cdf_a - cdf_b).abs() * t.diff()).sum()

@@ -20,7 +20,13 @@ from torch import nn
 
 from .._validate import check_latent, check_positive_int, check_tensor
 
-__all__ = ["LatentCodes", "project_to_ball", "project_to_sphere", "pca_codes", "PROJECTIONS"]
+__all__ = [
+    "LatentCodes",
+    "project_to_ball",
+    "project_to_sphere",
+    "pca_codes",
+    "PROJECTIONS",
+]
 
 PROJECTIONS = ("ball", "sphere")
 INITS = ("gaussian", "pca")
@@ -55,17 +61,25 @@ def pca_codes(data: torch.Tensor, dim: int) -> torch.Tensor:
     check_positive_int(dim, "dim")
     x = data.reshape(len(data), -1).double()  # (n, C, H, W) -> (n, P)
     if dim > min(x.shape):
-        raise ValueError(f"PCA init needs dim <= min(n, pixels) = {min(x.shape)}, got dim = {dim}")
+        raise ValueError(
+            f"PCA init needs dim <= min(n, pixels) = {min(x.shape)}, got dim = {dim}"
+        )
     x = x - x.mean(0)
     u, s, _ = torch.linalg.svd(x, full_matrices=False)
     z = u[:, :dim] * s[:dim]  # (n, d) = X_c V_d, the principal-component coefficients
     z = z * torch.sign(z.gather(0, z.abs().argmax(0, keepdim=True)))
-    return (z / z.norm(dim=1).max().clamp(min=1e-12)).to(data.dtype if data.is_floating_point() else torch.float32)
+    return (z / z.norm(dim=1).max().clamp(min=1e-12)).to(
+        data.dtype if data.is_floating_point() else torch.float32
+    )
 
 
 def code_matrix(codes: LatentCodes | torch.Tensor, name: str = "codes") -> torch.Tensor:
     """The codes as a detached (n, d) tensor: a :class:`LatentCodes`' weight, or a checked tensor."""
-    return codes.weight.detach() if isinstance(codes, LatentCodes) else check_latent(codes, name=name)
+    return (
+        codes.weight.detach()
+        if isinstance(codes, LatentCodes)
+        else check_latent(codes, name=name)
+    )
 
 
 class LatentCodes(nn.Module):
@@ -76,19 +90,30 @@ class LatentCodes(nn.Module):
     order of the indices). ``projection``: "ball" (the paper) or "sphere". Book: {eq}`glo-objective`.
     """
 
-    def __init__(self, n: int, dim: int, init: str = "gaussian", data: torch.Tensor | None = None,
-                 projection: str = "ball", generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        n: int,
+        dim: int,
+        init: str = "gaussian",
+        data: torch.Tensor | None = None,
+        projection: str = "ball",
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         check_positive_int(n, "n")
         check_positive_int(dim, "dim")
         if projection not in PROJECTIONS:
-            raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
+            raise ValueError(
+                f"projection must be one of {PROJECTIONS}, got {projection!r}"
+            )
         if init == "gaussian":
             z = torch.randn(n, dim, generator=generator)
         elif init == "pca":
             if data is None or len(data) != n:
-                raise ValueError(f"init='pca' needs data with n = {n} images, got "
-                                 f"{'None' if data is None else len(data)}")
+                raise ValueError(
+                    f"init='pca' needs data with n = {n} images, got "
+                    f"{'None' if data is None else len(data)}"
+                )
             z = pca_codes(data.detach().cpu().float(), dim).float()
         else:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
@@ -112,7 +137,9 @@ class LatentCodes(nn.Module):
         return self.weight.detach()[self._check_idx(idx)].requires_grad_(True)
 
     @torch.no_grad()
-    def sgd_step(self, idx: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tensor:
+    def sgd_step(
+        self, idx: torch.Tensor, grad: torch.Tensor, lr: float
+    ) -> torch.Tensor:
         """z_i <- P(z_i - lr * grad_i) for i in ``idx`` only; returns the new rows (B, d).
 
         A repeated index receives the sum of its gradients, as for a dense parameter.
@@ -121,7 +148,9 @@ class LatentCodes(nn.Module):
         idx = self._check_idx(idx)
         check_latent(grad, self.dim, "grad")
         if len(grad) != len(idx):
-            raise ValueError(f"grad must have one row per index ({len(idx)}), got {len(grad)}")
+            raise ValueError(
+                f"grad must have one row per index ({len(idx)}), got {len(grad)}"
+            )
         self.weight.index_add_(0, idx, grad.to(self.weight.dtype), alpha=-lr)
         z = _project(self.weight[idx], self.projection)
         self.weight[idx] = z
@@ -135,9 +164,13 @@ class LatentCodes(nn.Module):
     def _check_idx(self, idx: torch.Tensor) -> torch.Tensor:
         check_tensor(idx, "idx")
         if idx.dim() != 1 or idx.dtype not in (torch.int64, torch.int32):
-            raise TypeError(f"idx must be a 1-D integer tensor, got shape {tuple(idx.shape)} and {idx.dtype}")
+            raise TypeError(
+                f"idx must be a 1-D integer tensor, got shape {tuple(idx.shape)} and {idx.dtype}"
+            )
         if len(idx) and (idx.min() < 0 or idx.max() >= self.n):
-            raise ValueError(f"idx must lie in [0, {self.n}), got values in [{idx.min().item()}, {idx.max().item()}]")
+            raise ValueError(
+                f"idx must lie in [0, {self.n}), got values in [{idx.min().item()}, {idx.max().item()}]"
+            )
         return idx.to(self.weight.device)
 
     def extra_repr(self) -> str:

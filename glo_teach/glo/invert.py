@@ -28,10 +28,21 @@ from .pyramid import glo_loss
 __all__ = ["invert"]
 
 
-def invert(generator: nn.Module, images: torch.Tensor, loss: str = "mse", steps: int = 200, lr: float = 0.1,
-           init: str | torch.Tensor = "gaussian", device: torch.device | str | None = None,
-           projection: str | None = "ball", radius: float = 1.0, lap_levels: int = 4, seed: int = 0,
-           batch_size: int = 1024, lap1_reading: str = "coefficient") -> torch.Tensor:
+def invert(
+    generator: nn.Module,
+    images: torch.Tensor,
+    loss: str = "mse",
+    steps: int = 200,
+    lr: float = 0.1,
+    init: str | torch.Tensor = "gaussian",
+    device: torch.device | str | None = None,
+    projection: str | None = "ball",
+    radius: float = 1.0,
+    lap_levels: int = 4,
+    seed: int = 0,
+    batch_size: int = 1024,
+    lap1_reading: str = "coefficient",
+) -> torch.Tensor:
     """Codes z (N, d) minimising sum_i l(g(z_i), x_i) over ||z_i|| <= radius, g frozen.
 
     ``loss``: "mse", "lap1" or "l2+lap1" (per image, :func:`glo_teach.glo.glo_loss`, Lap1 in the
@@ -45,17 +56,27 @@ def invert(generator: nn.Module, images: torch.Tensor, loss: str = "mse", steps:
     check_positive_int(steps, "steps")
     check_positive_int(batch_size, "batch_size")
     if projection not in ("ball", "sphere", None):
-        raise ValueError(f"projection must be 'ball', 'sphere' or None, got {projection!r}")
+        raise ValueError(
+            f"projection must be 'ball', 'sphere' or None, got {projection!r}"
+        )
     if not radius > 0:
         raise ValueError(f"radius must be positive, got {radius}")
     d = generator.latent_dim
-    device = torch.device(device) if device is not None else next(generator.parameters()).device
+    device = (
+        torch.device(device)
+        if device is not None
+        else next(generator.parameters()).device
+    )
     if isinstance(init, torch.Tensor):
         z0 = check_latent(init, d, "init").detach().to(device, torch.float32)
         if len(z0) != len(images):
-            raise ValueError(f"init must hold one code per image ({len(images)}), got {len(z0)}")
+            raise ValueError(
+                f"init must hold one code per image ({len(images)}), got {len(z0)}"
+            )
     elif init == "gaussian":
-        z0 = torch.randn(len(images), d, generator=torch.Generator().manual_seed(seed)).to(device)
+        z0 = torch.randn(
+            len(images), d, generator=torch.Generator().manual_seed(seed)
+        ).to(device)
     elif init == "zeros":
         z0 = torch.zeros(len(images), d, device=device)
     else:
@@ -65,27 +86,58 @@ def invert(generator: nn.Module, images: torch.Tensor, loss: str = "mse", steps:
         if projection is None:
             return z
         norm = z.norm(dim=1, keepdim=True)
-        return z * radius / (norm.clamp(min=radius) if projection == "ball" else norm.clamp(min=1e-12))
+        return (
+            z
+            * radius
+            / (
+                norm.clamp(min=radius)
+                if projection == "ball"
+                else norm.clamp(min=1e-12)
+            )
+        )
 
     frozen = [p.requires_grad for p in generator.parameters()]
     generator.requires_grad_(False)
     try:
         with eval_mode(generator):
-            out = [_invert_chunk(generator, x.to(device), project(z), loss, steps, lr, project, lap_levels, lap1_reading)
-                   for x, z in zip(images.split(batch_size), z0.split(batch_size))]
+            out = [
+                _invert_chunk(
+                    generator,
+                    x.to(device),
+                    project(z),
+                    loss,
+                    steps,
+                    lr,
+                    project,
+                    lap_levels,
+                    lap1_reading,
+                )
+                for x, z in zip(images.split(batch_size), z0.split(batch_size))
+            ]
     finally:
         for p, f in zip(generator.parameters(), frozen):
             p.requires_grad_(f)
     return torch.cat(out)
 
 
-def _invert_chunk(generator, x, z, loss, steps, lr, project, lap_levels, lap1_reading) -> torch.Tensor:
+def _invert_chunk(
+    generator, x, z, loss, steps, lr, project, lap_levels, lap1_reading
+) -> torch.Tensor:
     z = z.clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     for t in range(steps):
         for group in opt.param_groups:
-            group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * t / steps))  # cosine decay to 0
-        value = glo_loss(generator(z), x, kind=loss, levels=lap_levels, reduction="sum", lap1_reading=lap1_reading)  # each image its own loss
+            group["lr"] = (
+                lr * 0.5 * (1 + math.cos(math.pi * t / steps))
+            )  # cosine decay to 0
+        value = glo_loss(
+            generator(z),
+            x,
+            kind=loss,
+            levels=lap_levels,
+            reduction="sum",
+            lap1_reading=lap1_reading,
+        )  # each image its own loss
         opt.zero_grad(set_to_none=True)
         value.backward()
         check_finite(t, f"inversion lr={lr}", loss=value.detach())

@@ -25,13 +25,17 @@ def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> torch.Tenso
     z_a, z_b: shape (d,) -> (steps, d), or (N, d) -> (steps, N, d). Book: {eq}`glo-interpolation`.
     """
     if not isinstance(z_a, torch.Tensor) or not isinstance(z_b, torch.Tensor):
-        raise TypeError(f"z_a and z_b must be tensors, got {type(z_a).__name__} and {type(z_b).__name__}")
+        raise TypeError(
+            f"z_a and z_b must be tensors, got {type(z_a).__name__} and {type(z_b).__name__}"
+        )
     check_same_shape(z_a, z_b, "z_a and z_b")
     if z_a.dim() not in (1, 2):
         raise ValueError(f"z_a must have shape (d,) or (N, d), got {tuple(z_a.shape)}")
     if not isinstance(steps, int) or steps < 2:
         raise ValueError(f"steps must be an int >= 2 (both endpoints), got {steps!r}")
-    t = torch.linspace(0, 1, steps, dtype=z_a.dtype, device=z_a.device).view(-1, *[1] * z_a.dim())
+    t = torch.linspace(0, 1, steps, dtype=z_a.dtype, device=z_a.device).view(
+        -1, *[1] * z_a.dim()
+    )
     return (1 - t) * z_a + t * z_b
 
 
@@ -42,11 +46,15 @@ def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tenso
     """
     a, b, c = (check_latent(v, name=n) for v, n in ((a, "a"), (b, "b"), (c, "c")))
     if not a.shape[1] == b.shape[1] == c.shape[1]:
-        raise ValueError(f"a, b, c must share the latent dimension, got {a.shape[1]}, {b.shape[1]}, {c.shape[1]}")
+        raise ValueError(
+            f"a, b, c must share the latent dimension, got {a.shape[1]}, {b.shape[1]}, {c.shape[1]}"
+        )
     return a.mean(0) - b.mean(0) + c.mean(0)
 
 
-def principal_directions(codes: LatentCodes | torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def principal_directions(
+    codes: LatentCodes | torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(mu, U_k, sigma_k): mean code (d,), top-k principal vectors as rows (k, d), their std devs (k,).
 
     With Z_c = Z - mu (n, d) and the SVD Z_c = U S V^T: u_j = V[:, j], sigma_j = S_j / sqrt(n)
@@ -66,8 +74,14 @@ def principal_directions(codes: LatentCodes | torch.Tensor, k: int) -> tuple[tor
 
 
 @torch.no_grad()
-def traversal(generator: nn.Module, codes: LatentCodes | torch.Tensor, k: int = 4, n_steps: int = 7,
-              scale: float = 2.0, start: torch.Tensor | None = None) -> torch.Tensor:
+def traversal(
+    generator: nn.Module,
+    codes: LatentCodes | torch.Tensor,
+    k: int = 4,
+    n_steps: int = 7,
+    scale: float = 2.0,
+    start: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Images g(z_0 + s sigma_j u_j) for j < k and s on linspace(-scale, scale, n_steps); (k, n_steps, C, H, W).
 
     The paper's Fig. 6: from z_0 = mu, the mean code, along each principal vector u_j (standard
@@ -80,10 +94,14 @@ def traversal(generator: nn.Module, codes: LatentCodes | torch.Tensor, k: int = 
     if start is not None:
         start = torch.as_tensor(start, dtype=mu.dtype, device=mu.device)
         if start.shape != mu.shape:
-            raise ValueError(f"start must be one code of shape {tuple(mu.shape)}, got {tuple(start.shape)}")
+            raise ValueError(
+                f"start must be one code of shape {tuple(mu.shape)}, got {tuple(start.shape)}"
+            )
         mu = start
     s = torch.linspace(-scale, scale, n_steps, dtype=mu.dtype, device=mu.device)
     z = mu + s[None, :, None] * (sigma[:, None] * u)[:, None, :]  # (k, n_steps, d)
     with eval_mode(generator):
-        x = generator(z.reshape(k * n_steps, -1))  # (k * n_steps, d) -> (k * n_steps, C, H, W)
+        x = generator(
+            z.reshape(k * n_steps, -1)
+        )  # (k * n_steps, d) -> (k * n_steps, C, H, W)
     return x.reshape(k, n_steps, *x.shape[1:])

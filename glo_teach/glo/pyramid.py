@@ -49,14 +49,25 @@ import torch
 
 from .._validate import check_images, check_positive_int, check_same_shape
 
-__all__ = ["gaussian_kernel_1d", "filter_matrix", "blur", "laplacian_pyramid", "reconstruct", "lap1_weights",
-           "lap1_loss", "glo_loss", "LAP1_READINGS"]
+__all__ = [
+    "gaussian_kernel_1d",
+    "filter_matrix",
+    "blur",
+    "laplacian_pyramid",
+    "reconstruct",
+    "lap1_weights",
+    "lap1_loss",
+    "glo_loss",
+    "LAP1_READINGS",
+]
 
 LOSSES = ("mse", "lap1", "l2+lap1")
 LAP1_READINGS = ("coefficient", "level")  # see the module docstring and lap1_loss
 
 
-def gaussian_kernel_1d(size: int = 5, sigma: float | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def gaussian_kernel_1d(
+    size: int = 5, sigma: float | None = None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """A normalised 1-D Gaussian of odd length ``size`` (sum 1).
 
     ``sigma=None`` (the default) gives the binomial kernel C(size-1, t) / 2^(size-1), the discrete
@@ -69,12 +80,14 @@ def gaussian_kernel_1d(size: int = 5, sigma: float | None = None, dtype: torch.d
     if size % 2 != 1:
         raise ValueError(f"size must be odd, got {size}")
     if sigma is None:
-        k = torch.tensor([math.comb(size - 1, t) for t in range(size)], dtype=torch.float64)
+        k = torch.tensor(
+            [math.comb(size - 1, t) for t in range(size)], dtype=torch.float64
+        )
     else:
         if not sigma > 0:
             raise ValueError(f"sigma must be positive, got {sigma}")
         t = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
-        k = torch.exp(-t**2 / (2 * sigma**2))
+        k = torch.exp(-(t**2) / (2 * sigma**2))
     return (k / k.sum()).to(dtype)
 
 
@@ -90,7 +103,9 @@ def blur(x: torch.Tensor, kernel: torch.Tensor | None = None) -> torch.Tensor:
     return _separable(x, "blur", kernel)
 
 
-def filter_matrix(n: int, kernel: torch.Tensor | None = None, kind: str = "blur") -> torch.Tensor:
+def filter_matrix(
+    n: int, kernel: torch.Tensor | None = None, kind: str = "blur"
+) -> torch.Tensor:
     """The 1-D operator of ``kind`` on signals of length n, as a float64 matrix (rows = outputs).
 
     "blur": B (n, n), B[i, r(i + t - p)] += k[t] with p = (len(k) - 1) / 2 and r the reflection at
@@ -104,25 +119,37 @@ def filter_matrix(n: int, kernel: torch.Tensor | None = None, kind: str = "blur"
     check_positive_int(n, "n")
     if kind not in ("blur", "reduce", "expand"):
         raise ValueError(f"kind must be 'blur', 'reduce' or 'expand', got {kind!r}")
-    return _filter_matrix(n, _taps(kernel), kind, torch.float64, torch.device("cpu")).clone()
+    return _filter_matrix(
+        n, _taps(kernel), kind, torch.float64, torch.device("cpu")
+    ).clone()
 
 
 def _taps(kernel: torch.Tensor | None) -> tuple[float, ...]:
     """The 1-D kernel as a hashable tuple (the default binomial [1, 4, 6, 4, 1] / 16 when None)."""
-    k = gaussian_kernel_1d(dtype=torch.float64) if kernel is None else kernel.detach().cpu().double()
+    k = (
+        gaussian_kernel_1d(dtype=torch.float64)
+        if kernel is None
+        else kernel.detach().cpu().double()
+    )
     return tuple(k.tolist())
 
 
 @functools.lru_cache(maxsize=64)  # built once per (size, kernel, kind, dtype, device)
-def _filter_matrix(n: int, k: tuple[float, ...], kind: str, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def _filter_matrix(
+    n: int, k: tuple[float, ...], kind: str, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
     p = (len(k) - 1) // 2
     if n <= p:
-        raise ValueError(f"blur with a {len(k)}-tap kernel needs images larger than {p}x{p}, got size {n}")
+        raise ValueError(
+            f"blur with a {len(k)}-tap kernel needs images larger than {p}x{p}, got size {n}"
+        )
     b = torch.zeros(n, n, dtype=torch.float64)
     for i in range(n):
         for t, k_t in enumerate(k):
             j = abs(i + t - p)  # reflect at the start: -1 -> 1
-            b[i, j if j < n else 2 * (n - 1) - j] += k_t  # reflect at the end: n -> n - 2
+            b[i, j if j < n else 2 * (n - 1) - j] += (
+                k_t  # reflect at the end: n -> n - 2
+            )
     m = {"blur": b, "reduce": b[::2], "expand": 2 * b[:, ::2]}[kind]
     return m.to(device=device, dtype=dtype).contiguous()
 
@@ -137,14 +164,20 @@ def _separable(x: torch.Tensor, kind: str, kernel: torch.Tensor | None) -> torch
 
 
 def _reduce(x: torch.Tensor, kernel: torch.Tensor | None) -> torch.Tensor:
-    return _separable(x, "reduce", kernel)  # blur, keep every other pixel: (N, C, H, W) -> (N, C, H/2, W/2)
+    return _separable(
+        x, "reduce", kernel
+    )  # blur, keep every other pixel: (N, C, H, W) -> (N, C, H/2, W/2)
 
 
 def _expand(x: torch.Tensor, kernel: torch.Tensor | None) -> torch.Tensor:
-    return _separable(x, "expand", kernel)  # insert zeros, blur, gain 4: (N, C, H, W) -> (N, C, 2H, 2W)
+    return _separable(
+        x, "expand", kernel
+    )  # insert zeros, blur, gain 4: (N, C, H, W) -> (N, C, 2H, 2W)
 
 
-def laplacian_pyramid(x: torch.Tensor, levels: int = 4, kernel: torch.Tensor | None = None) -> list[torch.Tensor]:
+def laplacian_pyramid(
+    x: torch.Tensor, levels: int = 4, kernel: torch.Tensor | None = None
+) -> list[torch.Tensor]:
     """[L_0, ..., L_{K-1}] with K = ``levels``: L_k = G_k - EXPAND(G_{k+1}), last = low-pass G_{K-1}.
 
     Level k has shape (N, C, H / 2^k, W / 2^k); H and W must be divisible by 2^(K-1).
@@ -155,8 +188,10 @@ def laplacian_pyramid(x: torch.Tensor, levels: int = 4, kernel: torch.Tensor | N
     h, w = x.shape[2:]
     f = 2 ** (levels - 1)
     if h % f or w % f or min(h, w) // f < 2:
-        raise ValueError(f"{levels} pyramid levels need H and W divisible by {f} with a coarsest level of "
-                         f"at least 2x2, got {h}x{w}")
+        raise ValueError(
+            f"{levels} pyramid levels need H and W divisible by {f} with a coarsest level of "
+            f"at least 2x2, got {h}x{w}"
+        )
     pyramid, g = [], x
     for _ in range(levels - 1):
         g_next = _reduce(g, kernel)
@@ -166,13 +201,17 @@ def laplacian_pyramid(x: torch.Tensor, levels: int = 4, kernel: torch.Tensor | N
     return pyramid
 
 
-def reconstruct(pyramid: list[torch.Tensor], kernel: torch.Tensor | None = None) -> torch.Tensor:
+def reconstruct(
+    pyramid: list[torch.Tensor], kernel: torch.Tensor | None = None
+) -> torch.Tensor:
     """x from its pyramid: G_{K-1} = L_{K-1}, G_k = L_k + EXPAND(G_{k+1}); returns G_0.
 
     The exact inverse of :func:`laplacian_pyramid`. Book: {eq}`laplacian-pyramid`.
     """
     if not isinstance(pyramid, (list, tuple)) or not pyramid:
-        raise TypeError(f"pyramid must be a non-empty list of tensors, got {type(pyramid).__name__}")
+        raise TypeError(
+            f"pyramid must be a non-empty list of tensors, got {type(pyramid).__name__}"
+        )
     g = pyramid[-1]
     for detail in reversed(pyramid[:-1]):
         g = detail + _expand(g, kernel)
@@ -182,11 +221,16 @@ def reconstruct(pyramid: list[torch.Tensor], kernel: torch.Tensor | None = None)
 def lap1_weights(levels: int) -> list[float]:
     """[2^{-2k} for k = 0 .. levels-1]: weight of level k, finest (k = 0) first. Book: {eq}`glo-lap1`."""
     check_positive_int(levels, "levels")
-    return [4.0 ** -k for k in range(levels)]
+    return [4.0**-k for k in range(levels)]
 
 
-def lap1_loss(x: torch.Tensor, y: torch.Tensor, levels: int = 4, reduction: str = "mean",
-              reading: str = "coefficient") -> torch.Tensor:
+def lap1_loss(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    levels: int = 4,
+    reduction: str = "mean",
+    reading: str = "coefficient",
+) -> torch.Tensor:
     """Lap1(x, y) per image, in one of its two readings (k = 0 finest, K = ``levels``):
 
     ``reading="coefficient"`` (default): Lap1(x, y) = sum_{k=0}^{K-1} 2^{-2k} mean_{c,h,w} |L_k(x) - L_k(y)|
@@ -207,12 +251,20 @@ def lap1_loss(x: torch.Tensor, y: torch.Tensor, levels: int = 4, reduction: str 
     weights = lap1_weights(levels) if reading == "coefficient" else [1.0] * levels
     # the pyramid is linear, L_k(x) - L_k(y) = L_k(x - y): one pyramid instead of two
     pyramid = laplacian_pyramid(x - y, levels)
-    per_image = sum(w * l_k.abs().flatten(1).mean(1) for w, l_k in zip(weights, pyramid))
+    per_image = sum(
+        w * l_k.abs().flatten(1).mean(1) for w, l_k in zip(weights, pyramid)
+    )
     return _reduce_batch(per_image, reduction)
 
 
-def glo_loss(x: torch.Tensor, y: torch.Tensor, kind: str = "mse", levels: int = 4, reduction: str = "mean",
-             lap1_reading: str = "coefficient") -> torch.Tensor:
+def glo_loss(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    kind: str = "mse",
+    levels: int = 4,
+    reduction: str = "mean",
+    lap1_reading: str = "coefficient",
+) -> torch.Tensor:
     """The reconstruction loss l(g(z), x) of GLO, per image, reduced over the batch.
 
     kind="mse": mean_{c,h,w} (x - y)^2 (the paper's choice for MNIST);
@@ -230,7 +282,9 @@ def glo_loss(x: torch.Tensor, y: torch.Tensor, kind: str = "mse", levels: int = 
     if kind in ("mse", "l2+lap1"):
         per_image = per_image + (x - y).pow(2).flatten(1).mean(1)
     if kind in ("lap1", "l2+lap1"):
-        per_image = per_image + lap1_loss(x, y, levels, reduction="none", reading=lap1_reading)
+        per_image = per_image + lap1_loss(
+            x, y, levels, reduction="none", reading=lap1_reading
+        )
     return _reduce_batch(per_image, reduction)
 
 

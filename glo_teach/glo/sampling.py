@@ -21,7 +21,9 @@ __all__ = ["fit_gaussian", "fit_diagonal_gaussian", "sample", "JITTER"]
 JITTER = 1e-5  # added to the diagonal of Sigma: codes on a sphere or a flat set give a singular Sigma
 
 
-def _centred(codes: LatentCodes | torch.Tensor, jitter: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _centred(
+    codes: LatentCodes | torch.Tensor, jitter: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(z (n, d), mu (d,) float64, z - mu (n, d) float64) of at least 2 codes; jitter checked >= 0."""
     z = code_matrix(codes)
     if len(z) < 2:
@@ -32,7 +34,9 @@ def _centred(codes: LatentCodes | torch.Tensor, jitter: float) -> tuple[torch.Te
     return z, mu, z.double() - mu
 
 
-def fit_gaussian(codes: LatentCodes | torch.Tensor, jitter: float = JITTER) -> MultivariateNormal:
+def fit_gaussian(
+    codes: LatentCodes | torch.Tensor, jitter: float = JITTER
+) -> MultivariateNormal:
     """N(mu, Sigma + jitter I) with mu = (1/n) sum_i z_i, Sigma = (1/n) sum_i (z_i - mu)(z_i - mu)^T.
 
     The maximum-likelihood full covariance (divisor n), computed in float64, plus ``jitter`` on the
@@ -40,11 +44,15 @@ def fit_gaussian(codes: LatentCodes | torch.Tensor, jitter: float = JITTER) -> M
     Book: {eq}`glo-gaussian-fit`.
     """
     z, mu, zc = _centred(codes, jitter)
-    cov = zc.T @ zc / len(z) + jitter * torch.eye(z.shape[1], dtype=torch.float64, device=z.device)
+    cov = zc.T @ zc / len(z) + jitter * torch.eye(
+        z.shape[1], dtype=torch.float64, device=z.device
+    )
     return MultivariateNormal(mu.to(z.dtype), covariance_matrix=cov.to(z.dtype))
 
 
-def fit_diagonal_gaussian(codes: LatentCodes | torch.Tensor, jitter: float = JITTER) -> MultivariateNormal:
+def fit_diagonal_gaussian(
+    codes: LatentCodes | torch.Tensor, jitter: float = JITTER
+) -> MultivariateNormal:
     """N(mu, diag(s_1^2, ..., s_d^2) + jitter I) with mu = (1/n) sum_i z_i, s_j^2 = (1/n) sum_i (z_ij - mu_j)^2.
 
     The maximum-likelihood Gaussian with independent coordinates: the same mean and per-coordinate
@@ -54,7 +62,9 @@ def fit_diagonal_gaussian(codes: LatentCodes | torch.Tensor, jitter: float = JIT
     """
     z, mu, zc = _centred(codes, jitter)
     var = zc.pow(2).mean(0) + jitter  # (d,), divisor n
-    return MultivariateNormal(mu.to(z.dtype), covariance_matrix=torch.diag(var).to(z.dtype))
+    return MultivariateNormal(
+        mu.to(z.dtype), covariance_matrix=torch.diag(var).to(z.dtype)
+    )
 
 
 @torch.no_grad()
@@ -65,6 +75,8 @@ def sample(generator: nn.Module, gaussian: MultivariateNormal, n: int) -> torch.
     """
     check_positive_int(n, "n")
     if not isinstance(gaussian, MultivariateNormal):
-        raise TypeError(f"gaussian must be a torch MultivariateNormal (from fit_gaussian), got {type(gaussian).__name__}")
+        raise TypeError(
+            f"gaussian must be a torch MultivariateNormal (from fit_gaussian), got {type(gaussian).__name__}"
+        )
     with eval_mode(generator):
         return generator(gaussian.sample((n,)))  # (n, d) -> (n, C, H, W)

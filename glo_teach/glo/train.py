@@ -85,11 +85,26 @@ def _theta_optimizer(params, kind: str, lr_g: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr_g, betas=(0.5, 0.999))  # DCGAN's betas
 
 
-def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent_dim: int, loss: str = "mse",
-              lr_g: float = 1.0, lr_z: float = 10.0, epochs: int = 1, batch_size: int = 128, init: str = "gaussian",
-              device: torch.device | str = "cpu", seed: int = 0, checkpoint_dir=None, checkpoint_every: int = 500,
-              projection: str = "ball", lap_levels: int = 4, z_reduction: str = "image",
-              optimizer: str = "sgd", max_steps: int | None = None) -> tuple[nn.Module, LatentCodes, dict]:
+def train_glo(
+    generator: nn.Module,
+    dataset: ImageDataset | torch.Tensor,
+    latent_dim: int,
+    loss: str = "mse",
+    lr_g: float = 1.0,
+    lr_z: float = 10.0,
+    epochs: int = 1,
+    batch_size: int = 128,
+    init: str = "gaussian",
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    checkpoint_dir=None,
+    checkpoint_every: int = 500,
+    projection: str = "ball",
+    lap_levels: int = 4,
+    z_reduction: str = "image",
+    optimizer: str = "sgd",
+    max_steps: int | None = None,
+) -> tuple[nn.Module, LatentCodes, dict]:
     """Fit GLO, Eq. {eq}`glo-objective`, by SGD with projection {eq}`glo-projection`.
 
     ``loss``: "mse", "lap1" or "l2+lap1" (:func:`glo_teach.glo.glo_loss`). ``optimizer``: "sgd"
@@ -106,7 +121,11 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     images = dataset.images if isinstance(dataset, ImageDataset) else dataset
     check_images(images, "dataset images", check_range=True)
     check_positive_int(latent_dim, "latent_dim")
-    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
+    for name, v in (
+        ("epochs", epochs),
+        ("batch_size", batch_size),
+        ("checkpoint_every", checkpoint_every),
+    ):
         check_positive_int(v, name)
     if max_steps is not None:
         check_positive_int(max_steps, "max_steps")
@@ -115,27 +134,55 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     if z_reduction not in Z_REDUCTIONS:
-        raise ValueError(f"z_reduction must be one of {Z_REDUCTIONS}, got {z_reduction!r}")
+        raise ValueError(
+            f"z_reduction must be one of {Z_REDUCTIONS}, got {z_reduction!r}"
+        )
     if getattr(generator, "latent_dim", latent_dim) != latent_dim:
-        raise ValueError(f"latent_dim {latent_dim} does not match the generator's input dimension {generator.latent_dim}")
-    if hasattr(generator, "channels") and tuple(images.shape[1:]) != (generator.channels, generator.size, generator.size):
-        raise ValueError(f"images have shape {tuple(images.shape[1:])} but the generator makes "
-                         f"{(generator.channels, generator.size, generator.size)}")
+        raise ValueError(
+            f"latent_dim {latent_dim} does not match the generator's input dimension {generator.latent_dim}"
+        )
+    if hasattr(generator, "channels") and tuple(images.shape[1:]) != (
+        generator.channels,
+        generator.size,
+        generator.size,
+    ):
+        raise ValueError(
+            f"images have shape {tuple(images.shape[1:])} but the generator makes "
+            f"{(generator.channels, generator.size, generator.size)}"
+        )
     device = torch.device(device)
     n = len(images)
-    data = ImageDataset(images.to(device), name="glo-train")  # images live on the device: no per-batch copies
+    data = ImageDataset(
+        images.to(device), name="glo-train"
+    )  # images live on the device: no per-batch copies
     # channels_last: same values; a 32 or 64 px DCGAN step ran 9-14% faster on CPU (oneDNN), same-process A/B
     generator.to(device, memory_format=torch.channels_last).train()
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
-    state = load_checkpoint(checkpoint_dir)  # on CPU: RNG states must stay there; load_state_dict moves the rest
+    state = load_checkpoint(
+        checkpoint_dir
+    )  # on CPU: RNG states must stay there; load_state_dict moves the rest
     # a resumed run overwrites the codes: skip the PCA init (an SVD of every image) it would throw away
-    codes = LatentCodes(n, latent_dim, init=init if state is None else "gaussian", data=images,
-                        projection=projection, generator=torch.Generator().manual_seed(seed)).to(device)
-    opt_g = _theta_optimizer(generator.parameters(), optimizer, lr_g)  # "sgd": plain SGD, as in the paper
-    drop_last = n > batch_size and n % batch_size == 1  # BatchNorm cannot train on a batch of one
+    codes = LatentCodes(
+        n,
+        latent_dim,
+        init=init if state is None else "gaussian",
+        data=images,
+        projection=projection,
+        generator=torch.Generator().manual_seed(seed),
+    ).to(device)
+    opt_g = _theta_optimizer(
+        generator.parameters(), optimizer, lr_g
+    )  # "sgd": plain SGD, as in the paper
+    drop_last = (
+        n > batch_size and n % batch_size == 1
+    )  # BatchNorm cannot train on a batch of one
     steps_per_epoch = n // batch_size if drop_last else -(-n // batch_size)
-    total = epochs * steps_per_epoch if max_steps is None else min(epochs * steps_per_epoch, max_steps)
+    total = (
+        epochs * steps_per_epoch
+        if max_steps is None
+        else min(epochs * steps_per_epoch, max_steps)
+    )
     history: dict = {"loss": [], "epoch_loss": []}
     step = 0
 
@@ -143,8 +190,10 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     if state is not None:
         saved = tuple(state["codes"]["weight"].shape)
         if saved != (n, latent_dim):
-            raise ValueError(f"checkpoint in {checkpoint_dir} holds codes of shape {saved}, "
-                             f"this run needs {(n, latent_dim)}")
+            raise ValueError(
+                f"checkpoint in {checkpoint_dir} holds codes of shape {saved}, "
+                f"this run needs {(n, latent_dim)}"
+            )
         restore(state, parts)
         step, history = state["step"], state["history"]
 
@@ -156,12 +205,23 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
     bar = iter(progress(range(step, total), total=total - step, desc="GLO"))
     while step < total:
         epoch, first = divmod(step, steps_per_epoch)
-        order = torch.Generator().manual_seed(seed * 1_000_003 + epoch)  # the epoch's shuffle, rebuilt on resume
-        epoch_batches = batches(data, batch_size, shuffle=True, generator=order, drop_last=drop_last, device=device)
+        order = torch.Generator().manual_seed(
+            seed * 1_000_003 + epoch
+        )  # the epoch's shuffle, rebuilt on resume
+        epoch_batches = batches(
+            data,
+            batch_size,
+            shuffle=True,
+            generator=order,
+            drop_last=drop_last,
+            device=device,
+        )
         for x, _, idx in itertools.islice(epoch_batches, first, None):
             z = codes.batch(idx)  # (B, d) leaf: only these codes move this step
             x_hat = generator(z)  # (B, d) -> (B, C, H, W)
-            loss_value = glo_loss(x_hat, x, kind=loss, levels=lap_levels)  # mean over the batch of l(g(z_i), x_i)
+            loss_value = glo_loss(
+                x_hat, x, kind=loss, levels=lap_levels
+            )  # mean over the batch of l(g(z_i), x_i)
             opt_g.zero_grad(set_to_none=True)
             loss_value.backward()
             value = loss_value.item()
@@ -170,13 +230,18 @@ def train_glo(generator: nn.Module, dataset: ImageDataset | torch.Tensor, latent
             # z.grad is (1/B) grad_{z_i} l_i; "image" undoes the 1/B (each z_i minimises its own l_i)
             grad_z = z.grad * len(idx) if z_reduction == "image" else z.grad
             z_new = codes.sgd_step(idx, grad_z, lr_z)
-            check_bounded(step, [*(("generator parameters", p) for p in params),
-                                 ("codes", z_new)], f"lr_g={lr_g:g}, lr_z={lr_z:g}")
+            check_bounded(
+                step,
+                [*(("generator parameters", p) for p in params), ("codes", z_new)],
+                f"lr_g={lr_g:g}, lr_z={lr_z:g}",
+            )
             history["loss"].append(value)
             step += 1
             next(bar, None)
             if step % steps_per_epoch == 0:
-                history["epoch_loss"].append(sum(history["loss"][-steps_per_epoch:]) / steps_per_epoch)
+                history["epoch_loss"].append(
+                    sum(history["loss"][-steps_per_epoch:]) / steps_per_epoch
+                )
             if step % checkpoint_every == 0 and step < total:
                 save()
             if step == total:  # max_steps reached within an epoch

@@ -27,7 +27,13 @@ from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import ImageDataset, batches, data_dirs, load_dataset
 from ..nets import eval_mode
 
-__all__ = ["DigitClassifier", "train_classifier", "classifier_accuracy", "load_classifier", "class_histogram"]
+__all__ = [
+    "DigitClassifier",
+    "train_classifier",
+    "classifier_accuracy",
+    "load_classifier",
+    "class_histogram",
+]
 
 N_CLASSES = 10
 
@@ -38,11 +44,15 @@ class DigitClassifier(nn.Module):
     def __init__(self, width: int = 16, n_features: int = 128):
         super().__init__()
         self.phi = nn.Sequential(
-            nn.Conv2d(1, width, 5, 2, 2), nn.ReLU(),  # (N, 1, 32, 32) -> (N, w, 16, 16)
-            nn.Conv2d(width, 2 * width, 5, 2, 2), nn.ReLU(),  # -> (N, 2w, 8, 8)
-            nn.Conv2d(2 * width, 4 * width, 3, 2, 1), nn.ReLU(),  # -> (N, 4w, 4, 4)
+            nn.Conv2d(1, width, 5, 2, 2),
+            nn.ReLU(),  # (N, 1, 32, 32) -> (N, w, 16, 16)
+            nn.Conv2d(width, 2 * width, 5, 2, 2),
+            nn.ReLU(),  # -> (N, 2w, 8, 8)
+            nn.Conv2d(2 * width, 4 * width, 3, 2, 1),
+            nn.ReLU(),  # -> (N, 4w, 4, 4)
             nn.Flatten(),  # -> (N, 4w * 16)
-            nn.Linear(4 * width * 16, n_features), nn.ReLU(),  # -> (N, n_features)
+            nn.Linear(4 * width * 16, n_features),
+            nn.ReLU(),  # -> (N, n_features)
         )
         self.head = nn.Linear(n_features, N_CLASSES)  # -> (N, 10)
 
@@ -59,15 +69,25 @@ class DigitClassifier(nn.Module):
         """argmax_k logits_k(x), shape (N,), int64, on the CPU."""
         return self._apply_in_batches(self, images, batch_size).argmax(dim=1)
 
-    def _apply_in_batches(self, fn, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    def _apply_in_batches(
+        self, fn, images: torch.Tensor, batch_size: int
+    ) -> torch.Tensor:
         check_images(images, "images", channels=1, size=32)
         device = next(self.parameters()).device
         with eval_mode(self):
-            return torch.cat([fn(chunk.to(device)).cpu() for chunk in images.split(batch_size)])
+            return torch.cat(
+                [fn(chunk.to(device)).cpu() for chunk in images.split(batch_size)]
+            )
 
 
-def train_classifier(train_set: ImageDataset, epochs: int = 2, batch_size: int = 128, lr: float = 4e-3,
-                     seed: int = 0, device: torch.device | str = "cpu") -> DigitClassifier:
+def train_classifier(
+    train_set: ImageDataset,
+    epochs: int = 2,
+    batch_size: int = 128,
+    lr: float = 4e-3,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> DigitClassifier:
     """Minimise the mean cross-entropy -(1/B) sum_i log softmax(logits(x_i))_{y_i} with Adam.
 
     The learning rate follows a one-cycle schedule (warm up to ``lr`` over the first 20% of the
@@ -75,16 +95,21 @@ def train_classifier(train_set: ImageDataset, epochs: int = 2, batch_size: int =
     Seeded by ``seed`` without touching the caller's global RNG state.
     """
     if len(train_set) < batch_size:
-        raise ValueError(f"need at least one batch of {batch_size} training images, got {len(train_set)}")
+        raise ValueError(
+            f"need at least one batch of {batch_size} training images, got {len(train_set)}"
+        )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = DigitClassifier().to(device)
         opt = torch.optim.Adam(net.parameters(), lr=lr)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=epochs * (len(train_set) // batch_size),
-                                                       pct_start=0.2)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            opt, lr, total_steps=epochs * (len(train_set) // batch_size), pct_start=0.2
+        )
         order = torch.Generator().manual_seed(seed)
         for _ in range(epochs):
-            for x, y, _ in batches(train_set, batch_size, generator=order, drop_last=True, device=device):
+            for x, y, _ in batches(
+                train_set, batch_size, generator=order, drop_last=True, device=device
+            ):
                 loss = F.cross_entropy(net(x), y)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -95,7 +120,9 @@ def train_classifier(train_set: ImageDataset, epochs: int = 2, batch_size: int =
 
 def classifier_accuracy(classifier: DigitClassifier, dataset: ImageDataset) -> float:
     """(1/N) #{i : classify(x_i) = y_i} on a labelled data set."""
-    return (classifier.classify(dataset.images) == dataset.labels).double().mean().item()
+    return (
+        (classifier.classify(dataset.images) == dataset.labels).double().mean().item()
+    )
 
 
 def _cache_dirs(n_train: int | None, epochs: int, seed: int) -> list[Path]:
@@ -111,8 +138,13 @@ def _writable(path: Path) -> bool:
         return False
 
 
-def load_classifier(epochs: int | None = None, n_train: int | None = -1, seed: int = 0,
-                    device: torch.device | str = "cpu", verbose: bool = False) -> DigitClassifier:
+def load_classifier(
+    epochs: int | None = None,
+    n_train: int | None = -1,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    verbose: bool = False,
+) -> DigitClassifier:
     """The cached classifier for these settings, training and caching it first if needed.
 
     ``epochs`` defaults to the budget's ``classifier_epochs``; ``n_train`` (evenly spaced MNIST
@@ -123,7 +155,9 @@ def load_classifier(epochs: int | None = None, n_train: int | None = -1, seed: i
     """
     budget = get_budget()
     epochs = budget.classifier_epochs if epochs is None else epochs
-    if n_train == -1:  # smoke: a quick rough classifier on the budget's few images; otherwise all of MNIST
+    if (
+        n_train == -1
+    ):  # smoke: a quick rough classifier on the budget's few images; otherwise all of MNIST
         n_train = budget.n_images if budget.name == "smoke" else None
     dirs = _cache_dirs(n_train, epochs, seed)
     net = DigitClassifier()
@@ -133,18 +167,34 @@ def load_classifier(epochs: int | None = None, n_train: int | None = -1, seed: i
             net.load_state_dict(state["classifier"])
             net.test_accuracy = state["test_accuracy"]
             return net.eval().to(device)
-    net = train_classifier(load_dataset("mnist", "train", n=n_train), epochs=epochs, seed=seed, device=device)
+    net = train_classifier(
+        load_dataset("mnist", "train", n=n_train),
+        epochs=epochs,
+        seed=seed,
+        device=device,
+    )
     net.test_accuracy = classifier_accuracy(net, load_dataset("mnist", "test"))
     if verbose:
-        print(f"digit classifier: {epochs} epoch(s) on {n_train or 'all'} images, test accuracy {net.test_accuracy:.4f}")
+        print(
+            f"digit classifier: {epochs} epoch(s) on {n_train or 'all'} images, test accuracy {net.test_accuracy:.4f}"
+        )
     target = next((d for d in dirs if _writable(d)), None)
-    if target is not None:  # a read-only machine still gets a classifier, just not a cached one
-        save_checkpoint(target, {"classifier": {k: v.cpu() for k, v in net.state_dict().items()},
-                                 "test_accuracy": net.test_accuracy})
+    if (
+        target is not None
+    ):  # a read-only machine still gets a classifier, just not a cached one
+        save_checkpoint(
+            target,
+            {
+                "classifier": {k: v.cpu() for k, v in net.state_dict().items()},
+                "test_accuracy": net.test_accuracy,
+            },
+        )
     return net
 
 
-def class_histogram(images: torch.Tensor, classifier: DigitClassifier | None = None) -> torch.Tensor:
+def class_histogram(
+    images: torch.Tensor, classifier: DigitClassifier | None = None
+) -> torch.Tensor:
     """q_k = (1/N) #{i : classify(x_i) = k}, k = 0..9: the share of each predicted digit, shape (10,).
 
     A generator that covers every class evenly has q_k ~ 1/10. Book: {eq}`fid-class-coverage`

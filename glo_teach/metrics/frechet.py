@@ -25,7 +25,9 @@ def _as_array(a: object, name: str) -> np.ndarray:
     if isinstance(a, torch.Tensor):
         a = a.detach().cpu().double().numpy()
     if not isinstance(a, (np.ndarray, list, tuple, int, float)):
-        raise TypeError(f"{name} must be a torch.Tensor, numpy array or list of numbers, got {type(a).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.Tensor, numpy array or list of numbers, got {type(a).__name__}"
+        )
     return np.asarray(a, dtype=np.float64)
 
 
@@ -57,11 +59,16 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     identical inputs give exactly 0.0 and never a negative "distance". Book: {eq}`fid-frechet`
     """
     mu1, mu2 = _as_array(mu1, "mu1").reshape(-1), _as_array(mu2, "mu2").reshape(-1)
-    sigma1, sigma2 = np.atleast_2d(_as_array(sigma1, "sigma1")), np.atleast_2d(_as_array(sigma2, "sigma2"))
+    sigma1, sigma2 = (
+        np.atleast_2d(_as_array(sigma1, "sigma1")),
+        np.atleast_2d(_as_array(sigma2, "sigma2")),
+    )
     d = len(mu1)
     if mu2.shape != (d,) or sigma1.shape != (d, d) or sigma2.shape != (d, d):
-        raise ValueError(f"expected mu1, mu2 of shape ({d},) and sigmas of shape ({d}, {d}), got "
-                         f"{mu2.shape}, {sigma1.shape}, {sigma2.shape}")
+        raise ValueError(
+            f"expected mu1, mu2 of shape ({d},) and sigmas of shape ({d}, {d}), got "
+            f"{mu2.shape}, {sigma1.shape}, {sigma2.shape}"
+        )
     root1 = _sqrt_psd(sigma1)
     m = root1 @ sigma2 @ root1  # (d, d), symmetric PSD
     tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)).sum()
@@ -70,8 +77,12 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     return max(d2, 0.0)  # round-off can make equal Gaussians a tiny negative number
 
 
-def classifier_frechet_distance(real_images: torch.Tensor, fake_images: torch.Tensor, classifier=None,
-                                batch_size: int = 500) -> float:
+def classifier_frechet_distance(
+    real_images: torch.Tensor,
+    fake_images: torch.Tensor,
+    classifier=None,
+    batch_size: int = 500,
+) -> float:
     """Frechet distance between Gaussians fitted to classifier features phi(x) of real and fake images.
 
     d^2(N(mu_r, Sigma_r), N(mu_g, Sigma_g)) with (mu, Sigma) = :func:`gaussian_stats` of
@@ -79,9 +90,14 @@ def classifier_frechet_distance(real_images: torch.Tensor, fake_images: torch.Te
     Images: (N, 1, 32, 32) in [-1, 1]. Book: {eq}`fid-classifier`
     """
     from .classifier import load_classifier
+
     check_images(real_images, "real_images", channels=1, size=32)
     check_images(fake_images, "fake_images", channels=1, size=32)
     classifier = classifier if classifier is not None else load_classifier()
-    mu_r, sigma_r = gaussian_stats(classifier.features(real_images, batch_size=batch_size))
-    mu_g, sigma_g = gaussian_stats(classifier.features(fake_images, batch_size=batch_size))
+    mu_r, sigma_r = gaussian_stats(
+        classifier.features(real_images, batch_size=batch_size)
+    )
+    mu_g, sigma_g = gaussian_stats(
+        classifier.features(fake_images, batch_size=batch_size)
+    )
     return frechet_distance(mu_r, sigma_r, mu_g, sigma_g)

@@ -24,21 +24,34 @@ from .._validate import check_positive_int, check_tensor
 __all__ = ["mode_counts", "mode_coverage", "high_quality_fraction", "reverse_kl_modes"]
 
 
-def _check(samples: object, centers: object, std: float) -> tuple[torch.Tensor, torch.Tensor]:
-    samples, centers = check_tensor(samples, "samples"), check_tensor(centers, "centers")
+def _check(
+    samples: object, centers: object, std: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    samples, centers = (
+        check_tensor(samples, "samples"),
+        check_tensor(centers, "centers"),
+    )
     if samples.dim() != 2 or centers.dim() != 2:
-        raise ValueError(f"samples and centers must have shape (N, D) and (K, D), got "
-                         f"{tuple(samples.shape)} and {tuple(centers.shape)}")
+        raise ValueError(
+            f"samples and centers must have shape (N, D) and (K, D), got "
+            f"{tuple(samples.shape)} and {tuple(centers.shape)}"
+        )
     if samples.shape[1] != centers.shape[1]:
-        raise ValueError(f"samples have dimension {samples.shape[1]} but centers have {centers.shape[1]}")
+        raise ValueError(
+            f"samples have dimension {samples.shape[1]} but centers have {centers.shape[1]}"
+        )
     if len(samples) == 0 or len(centers) == 0:
-        raise ValueError(f"need at least one sample and one centre, got {len(samples)} and {len(centers)}")
+        raise ValueError(
+            f"need at least one sample and one centre, got {len(samples)} and {len(centers)}"
+        )
     if not (isinstance(std, (int, float)) and std > 0):
         raise ValueError(f"std must be a positive number, got {std!r}")
     return samples.detach().double().cpu(), centers.detach().double().cpu()
 
 
-def mode_counts(samples: torch.Tensor, centers: torch.Tensor, std: float, n_std: float = 3.0) -> torch.Tensor:
+def mode_counts(
+    samples: torch.Tensor, centers: torch.Tensor, std: float, n_std: float = 3.0
+) -> torch.Tensor:
     """n_k = #{i : k = argmin_j ||x_i - c_j|| and ||x_i - c_k|| <= n_std * std}, shape (K,), int64.
 
     Samples farther than ``n_std * std`` from every centre are counted nowhere.
@@ -51,8 +64,13 @@ def mode_counts(samples: torch.Tensor, centers: torch.Tensor, std: float, n_std:
     return torch.bincount(k[good], minlength=len(centers))
 
 
-def mode_coverage(samples: torch.Tensor, centers: torch.Tensor, std: float, min_count: int = 1,
-                  n_std: float = 3.0) -> int:
+def mode_coverage(
+    samples: torch.Tensor,
+    centers: torch.Tensor,
+    std: float,
+    min_count: int = 1,
+    n_std: float = 3.0,
+) -> int:
     """Number of modes k with n_k >= min_count high-quality samples (n_k from :func:`mode_counts`).
 
     ``min_count=1`` is the lenient literature rule; with N samples and K equal modes a fair
@@ -62,12 +80,16 @@ def mode_coverage(samples: torch.Tensor, centers: torch.Tensor, std: float, min_
     return int((mode_counts(samples, centers, std, n_std) >= min_count).sum().item())
 
 
-def high_quality_fraction(samples: torch.Tensor, centers: torch.Tensor, std: float, n_std: float = 3.0) -> float:
+def high_quality_fraction(
+    samples: torch.Tensor, centers: torch.Tensor, std: float, n_std: float = 3.0
+) -> float:
     """(1/N) #{i : min_k ||x_i - c_k|| <= n_std * std}, in [0, 1]. Book: {eq}`modes-high-quality`"""
     return mode_counts(samples, centers, std, n_std).sum().item() / len(samples)
 
 
-def reverse_kl_modes(samples: torch.Tensor, centers: torch.Tensor, std: float, n_std: float = 3.0) -> float:
+def reverse_kl_modes(
+    samples: torch.Tensor, centers: torch.Tensor, std: float, n_std: float = 3.0
+) -> float:
     """KL(q || p) = sum_k q_k log(q_k / p_k) with q_k = n_k / sum_j n_j and p_k = 1/K, in nats.
 
     Equivalently log K - H(q): 0 when the high-quality samples spread evenly over the modes,

@@ -29,8 +29,12 @@ __all__ = ["psnr", "psnr_per_image", "psnr_per_class", "PSNR_CAP_DB"]
 PSNR_CAP_DB = 100.0
 
 
-def psnr_per_image(x: torch.Tensor, y: torch.Tensor, max_val: float = PIXEL_RANGE,
-                   max_db: float = PSNR_CAP_DB) -> torch.Tensor:
+def psnr_per_image(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    max_val: float = PIXEL_RANGE,
+    max_db: float = PSNR_CAP_DB,
+) -> torch.Tensor:
     """10 log10(max_val^2 / MSE_i) for each image i, capped at ``max_db``; shape (N,), float64.
 
     MSE_i = mean_{c,h,w} (x_i - y_i)^2. Book: {eq}`psnr`.
@@ -45,7 +49,12 @@ def psnr_per_image(x: torch.Tensor, y: torch.Tensor, max_val: float = PIXEL_RANG
     return 10 * torch.log10(max_val**2 / mse.clamp(min=floor))
 
 
-def psnr(x: torch.Tensor, y: torch.Tensor, max_val: float = PIXEL_RANGE, max_db: float = PSNR_CAP_DB) -> float:
+def psnr(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    max_val: float = PIXEL_RANGE,
+    max_db: float = PSNR_CAP_DB,
+) -> float:
     """(1/N) sum_i 10 log10(max_val^2 / MSE_i): the mean of the per-image pSNR (dB), Eq. 2.
 
     The mean of per-image pSNR is at least the pSNR of the pooled MSE (log is concave), so the
@@ -54,8 +63,14 @@ def psnr(x: torch.Tensor, y: torch.Tensor, max_val: float = PIXEL_RANGE, max_db:
     return psnr_per_image(x, y, max_val, max_db).mean().item()
 
 
-def psnr_per_class(x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, n_classes: int,
-                   max_val: float = PIXEL_RANGE, max_db: float = PSNR_CAP_DB) -> torch.Tensor:
+def psnr_per_class(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    labels: torch.Tensor,
+    n_classes: int,
+    max_val: float = PIXEL_RANGE,
+    max_db: float = PSNR_CAP_DB,
+) -> torch.Tensor:
     """(1/N_k) sum_{i: labels_i = k} pSNR_i for k = 0..n_classes-1, NaN where N_k = 0; shape (n_classes,), float64.
 
     The mean pSNR of the images of each class; ``labels`` are int64 class indices, shape (N,). Weighted by N_k / N, these means average back to
@@ -63,6 +78,8 @@ def psnr_per_class(x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, n_cla
     """
     per_image = psnr_per_image(x, y, max_val, max_db)  # (N,)
     labels = check_labels(labels, len(per_image), n_classes).to(per_image.device)
-    total = torch.zeros(n_classes, dtype=torch.float64, device=per_image.device).index_add_(0, labels, per_image)
+    total = torch.zeros(
+        n_classes, dtype=torch.float64, device=per_image.device
+    ).index_add_(0, labels, per_image)
     count = torch.bincount(labels, minlength=n_classes).double()  # N_k
     return total / count  # 0 / 0 = NaN for an empty class

@@ -19,7 +19,9 @@ from .._validate import check_images
 
 __all__ = ["laplacian_variance"]
 
-LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])  # the 5-point stencil
+LAPLACIAN = torch.tensor(
+    [[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]
+)  # the 5-point stencil
 
 
 def laplacian_variance(x: torch.Tensor) -> torch.Tensor:
@@ -31,5 +33,7 @@ def laplacian_variance(x: torch.Tensor) -> torch.Tensor:
     n, c, h, w = x.shape
     if h < 3 or w < 3:
         raise ValueError(f"x needs at least 3x3 pixels for the Laplacian, got {h}x{w}")
-    lap = F.conv2d(x.detach().double().reshape(n * c, 1, h, w), LAPLACIAN.double().view(1, 1, 3, 3))  # (N*C, 1, H-2, W-2)
+    lap = F.conv2d(
+        x.detach().double().reshape(n * c, 1, h, w), LAPLACIAN.double().view(1, 1, 3, 3)
+    )  # (N*C, 1, H-2, W-2)
     return lap.reshape(n, -1).var(dim=1, correction=0)  # (N,)

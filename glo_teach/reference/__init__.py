@@ -12,22 +12,94 @@
   else trained at the budget and cached under a key of the settings), with a SHA-256 manifest.
 """
 
-from .protocol import (LATENT_DIMS, N_SAMPLES, PAPER, PROTOCOLS, ROWS, SANITY_DB, VALIDATION_RESERVED, VALIDATION_SEED,
-                       InversionSettings, Protocol, fit_positions, get_protocol, load_fit, load_test, load_validation,
-                       validation_positions)
-from .report import (Table1Result, curve_markdown, deviations, deviations_markdown, per_class_markdown, read_json,
-                     result_from_json, to_markdown, write_csv)
+from .protocol import (
+    LATENT_DIMS,
+    N_SAMPLES,
+    PAPER,
+    PROTOCOLS,
+    ROWS,
+    SANITY_DB,
+    VALIDATION_RESERVED,
+    VALIDATION_SEED,
+    InversionSettings,
+    Protocol,
+    fit_positions,
+    get_protocol,
+    load_fit,
+    load_test,
+    load_validation,
+    validation_positions,
+)
+from .report import (
+    Table1Result,
+    curve_markdown,
+    deviations,
+    deviations_markdown,
+    per_class_markdown,
+    read_json,
+    result_from_json,
+    to_markdown,
+    write_csv,
+)
 from .run import run_table1
 from .score import find_codes, inversion_curve, mean_se, sanity_check
-from .store import (ManifestError, load_models, model_folder, reference_command, save_models, store_key,
-                    table1_record, trained_models, verify_manifest, write_reference)
+from .store import (
+    ManifestError,
+    load_models,
+    model_folder,
+    reference_command,
+    save_models,
+    store_key,
+    table1_record,
+    trained_models,
+    verify_manifest,
+    write_reference,
+)
 
-GLO_SETTINGS = PROTOCOLS["reference"].glo_settings()  # GLO's optimiser in every chapter: Adam for θ, projected SGD for z
+GLO_SETTINGS = PROTOCOLS[
+    "reference"
+].glo_settings()  # GLO's optimiser in every chapter: Adam for θ, projected SGD for z
 
-__all__ = ["LATENT_DIMS", "N_SAMPLES", "PAPER", "PROTOCOLS", "ROWS", "SANITY_DB", "VALIDATION_RESERVED", "VALIDATION_SEED",
-           "GLO_SETTINGS", "InversionSettings", "Protocol", "Table1Result", "curve_markdown", "deviations",
-           "deviations_markdown", "find_codes", "fit_positions", "get_protocol", "inversion_curve", "load_fit",
-           "load_test", "load_validation", "mean_se", "per_class_markdown", "read_json", "result_from_json",
-           "run_table1", "sanity_check", "to_markdown", "validation_positions", "write_csv", "ManifestError",
-           "load_models", "model_folder", "reference_command", "save_models", "store_key", "table1_record",
-           "trained_models", "verify_manifest", "write_reference"]
+__all__ = [
+    "LATENT_DIMS",
+    "N_SAMPLES",
+    "PAPER",
+    "PROTOCOLS",
+    "ROWS",
+    "SANITY_DB",
+    "VALIDATION_RESERVED",
+    "VALIDATION_SEED",
+    "GLO_SETTINGS",
+    "InversionSettings",
+    "Protocol",
+    "Table1Result",
+    "curve_markdown",
+    "deviations",
+    "deviations_markdown",
+    "find_codes",
+    "fit_positions",
+    "get_protocol",
+    "inversion_curve",
+    "load_fit",
+    "load_test",
+    "load_validation",
+    "mean_se",
+    "per_class_markdown",
+    "read_json",
+    "result_from_json",
+    "run_table1",
+    "sanity_check",
+    "to_markdown",
+    "validation_positions",
+    "write_csv",
+    "ManifestError",
+    "load_models",
+    "model_folder",
+    "reference_command",
+    "save_models",
+    "store_key",
+    "table1_record",
+    "trained_models",
+    "verify_manifest",
+    "write_reference",
+]

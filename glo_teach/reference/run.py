@@ -17,17 +17,40 @@ from ..budgets import Budget, default_device
 from ..data import CLASS_NAMES, DATASETS, evenly_spaced
 from ..data.datasets import split_size
 from ..glo import fit_gaussian, sample
-from .protocol import LATENT_DIMS, N_SAMPLES, PAPER, Protocol, get_protocol, glo_loss_kind, load_fit, load_test
-from .report import Table1Result, deviations, figures, to_markdown, write_csv, write_json
+from .protocol import (
+    LATENT_DIMS,
+    N_SAMPLES,
+    PAPER,
+    Protocol,
+    get_protocol,
+    glo_loss_kind,
+    load_fit,
+    load_test,
+)
+from .report import (
+    Table1Result,
+    deviations,
+    figures,
+    to_markdown,
+    write_csv,
+    write_json,
+)
 from .score import find_codes, mean_se, sanity_check, score_codes
 from .train import train_models
 
 __all__ = ["run_table1"]
 
 
-def run_table1(dataset: str = "mnist", budget: Budget | Protocol | str | None = None, out: str | Path | None = None,
-               device: torch.device | str | None = None, seed: int = 0, models: dict | None = None,
-               seconds: dict[str, float] | None = None, command: list[str] | None = None) -> Table1Result:
+def run_table1(
+    dataset: str = "mnist",
+    budget: Budget | Protocol | str | None = None,
+    out: str | Path | None = None,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    models: dict | None = None,
+    seconds: dict[str, float] | None = None,
+    command: list[str] | None = None,
+) -> Table1Result:
     """Train PCA, VAE, DCGAN and GLO on ``dataset`` and score their reconstructions as in Table 1.
 
     Each entry is mean_i pSNR(x_i, g(z_i)) = mean_i 10 log10(2^2 / MSE(x_i, g(z_i))) (images in
@@ -51,48 +74,101 @@ def run_table1(dataset: str = "mnist", budget: Budget | Protocol | str | None = 
     fit = load_fit(dataset, protocol)
     test = load_test(dataset, protocol.n_scored)
     if models is None:
-        models = train_models(fit, d, protocol, glo_loss_kind(dataset), device, seed, seconds)
+        models = train_models(
+            fit, d, protocol, glo_loss_kind(dataset), device, seed, seconds
+        )
 
     t = time.perf_counter()
-    train_idx = evenly_spaced(len(fit), protocol.n_scored)  # the training images that are scored
+    train_idx = evenly_spaced(
+        len(fit), protocol.n_scored
+    )  # the training images that are scored
     images = {"train": fit.images[train_idx], "test": test.images}
-    glo_train_codes = models["codes"].weight.detach()[train_idx.to(models["codes"].weight.device)]
-    names = CLASS_NAMES.get(dataset, ())  # test pSNR per class (MSE codes) where the data set has labels
+    glo_train_codes = models["codes"].weight.detach()[
+        train_idx.to(models["codes"].weight.device)
+    ]
+    names = CLASS_NAMES.get(
+        dataset, ()
+    )  # test pSNR per class (MSE codes) where the data set has labels
     scores: dict[tuple[str, str, str], tuple[float, float, int]] = {}
     per_class: dict[str, list[float]] = {}
     per_image_test: dict[str, list[float]] = {}
     found: dict[tuple[str, str], dict[str, torch.Tensor]] = {}
     rows_spec = protocol.rows()
-    for codes in dict.fromkeys(c for _, c in rows_spec):  # "encoder", "mse", "lap1", then any extra Lap1 reading
+    for codes in dict.fromkeys(
+        c for _, c in rows_spec
+    ):  # "encoder", "mse", "lap1", then any extra Lap1 reading
         for split, x in images.items():
-            z = find_codes(models, x, codes, inv, glo_train_codes if split == "train" else None, seed, device)
+            z = find_codes(
+                models,
+                x,
+                codes,
+                inv,
+                glo_train_codes if split == "train" else None,
+                seed,
+                device,
+            )
             found[codes, split] = z
             for method, per_image in score_codes(models, x, z).items():
                 scores[method, codes, split] = mean_se(per_image)
                 if split == "test":
                     per_image_test[f"{method} {codes}"] = per_image.tolist()
-                if names and (codes, split) == ("mse", "test"):  # class means of the same per-image scores
-                    per_class[method] = [per_image[test.labels == k].mean().item() if (test.labels == k).any()
-                                         else math.nan for k in range(len(names))]
+                if names and (codes, split) == (
+                    "mse",
+                    "test",
+                ):  # class means of the same per-image scores
+                    per_class[method] = [
+                        per_image[test.labels == k].mean().item()
+                        if (test.labels == k).any()
+                        else math.nan
+                        for k in range(len(names))
+                    ]
     seconds["find codes"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    sanity, sanity_se, above = sanity_check(models["DCGAN"], protocol.sanity_n, inv, seed)
+    sanity, sanity_se, above = sanity_check(
+        models["DCGAN"], protocol.sanity_n, inv, seed
+    )
     seconds["sanity check"] = time.perf_counter() - t
     samples = _samples(models, min(len(test), N_SAMPLES), seed)
     seconds["total"] = time.perf_counter() - start + earlier
 
     paper = PAPER.get(dataset, {})
-    rows = [{"method": m, "codes": c, "train": scores[m, c, "train"][0], "train_se": scores[m, c, "train"][1],
-             "test": scores[m, c, "test"][0], "test_se": scores[m, c, "test"][1],
-             "paper_train": paper.get((m, c.split("-")[0]), (math.nan, math.nan))[0],
-             "paper_test": paper.get((m, c.split("-")[0]), (math.nan, math.nan))[1]} for m, c in rows_spec]
-    class_counts = torch.bincount(test.labels, minlength=len(names)).tolist() if names else []
-    result = Table1Result(dataset, protocol.name, d, rows, sanity, seconds, len(fit),
-                          (len(images["train"]), len(images["test"])), above, per_class, class_counts, names, samples,
-                          sanity_se=sanity_se, sanity_n=protocol.sanity_n, protocol=protocol,
-                          deviations=deviations(protocol, dataset, split_size(dataset, "train")),
-                          per_image_test=per_image_test)
+    rows = [
+        {
+            "method": m,
+            "codes": c,
+            "train": scores[m, c, "train"][0],
+            "train_se": scores[m, c, "train"][1],
+            "test": scores[m, c, "test"][0],
+            "test_se": scores[m, c, "test"][1],
+            "paper_train": paper.get((m, c.split("-")[0]), (math.nan, math.nan))[0],
+            "paper_test": paper.get((m, c.split("-")[0]), (math.nan, math.nan))[1],
+        }
+        for m, c in rows_spec
+    ]
+    class_counts = (
+        torch.bincount(test.labels, minlength=len(names)).tolist() if names else []
+    )
+    result = Table1Result(
+        dataset,
+        protocol.name,
+        d,
+        rows,
+        sanity,
+        seconds,
+        len(fit),
+        (len(images["train"]), len(images["test"])),
+        above,
+        per_class,
+        class_counts,
+        names,
+        samples,
+        sanity_se=sanity_se,
+        sanity_n=protocol.sanity_n,
+        protocol=protocol,
+        deviations=deviations(protocol, dataset, split_size(dataset, "train")),
+        per_image_test=per_image_test,
+    )
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
@@ -109,6 +185,9 @@ def _samples(models: dict, n: int, seed: int) -> dict[str, torch.Tensor]:
     torch.manual_seed(seed)
     device = next(models["DCGAN"].parameters()).device
     z = torch.randn(n, models["DCGAN"].latent_dim, device=device)
-    out = {"VAE": models["VAE"].sample(n), "DCGAN": models["DCGAN"](z),
-           "GLO": sample(models["GLO"], fit_gaussian(models["codes"]), n)}
+    out = {
+        "VAE": models["VAE"].sample(n),
+        "DCGAN": models["DCGAN"](z),
+        "GLO": sample(models["GLO"], fit_gaussian(models["codes"]), n),
+    }
     return {m: x.cpu() for m, x in out.items()}

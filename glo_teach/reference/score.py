@@ -22,18 +22,37 @@ from ..glo import invert
 from ..metrics import psnr_per_image
 from .protocol import SANITY_DB, InversionSettings
 
-__all__ = ["find_codes", "decode", "mean_se", "score_codes", "sanity_check", "own_samples", "inversion_curve"]
+__all__ = [
+    "find_codes",
+    "decode",
+    "mean_se",
+    "score_codes",
+    "sanity_check",
+    "own_samples",
+    "inversion_curve",
+]
 
 
-def find_codes(models: dict, x: torch.Tensor, codes: str, inversion: InversionSettings,
-               glo_init: torch.Tensor | None = None, seed: int = 0, device=None) -> dict[str, torch.Tensor]:
+def find_codes(
+    models: dict,
+    x: torch.Tensor,
+    codes: str,
+    inversion: InversionSettings,
+    glo_init: torch.Tensor | None = None,
+    seed: int = 0,
+    device=None,
+) -> dict[str, torch.Tensor]:
     """{method: codes (N, d)} of images ``x`` for every model, under ``codes``: "mse", "lap1" (Lap1 in
     ``inversion.lap1_reading``), "lap1-coefficient" / "lap1-level" (Lap1 in that reading) or "encoder"."""
     if codes.startswith("lap1-"):
-        inversion = replace(inversion, lap1_reading=codes[len("lap1-"):])  # validated by InversionSettings
+        inversion = replace(
+            inversion, lap1_reading=codes[len("lap1-") :]
+        )  # validated by InversionSettings
         codes = "lap1"
     if codes not in ("mse", "lap1", "encoder"):
-        raise ValueError(f"codes must be 'mse', 'lap1', 'lap1-<reading>' or 'encoder', got {codes!r}")
+        raise ValueError(
+            f"codes must be 'mse', 'lap1', 'lap1-<reading>' or 'encoder', got {codes!r}"
+        )
     device = device if device is not None else next(models["DCGAN"].parameters()).device
     x = x.to(device)
     mu = models["VAE"].encode(x)[0].detach()  # the VAE's posterior mean, (N, d)
@@ -44,10 +63,27 @@ def find_codes(models: dict, x: torch.Tensor, codes: str, inversion: InversionSe
         out["PCA"] = models["PCA"].encode(x)
     common = dict(steps=inversion.steps, seed=seed, lap1_reading=inversion.lap1_reading)
     # the VAE's and the DCGAN's codes are unconstrained (prior N(0, I)), GLO's live in the unit ball
-    out["VAE"] = invert(models["VAE"].decoder, x, codes, lr=inversion.vae_lr, init=mu, projection=None, **common)
-    out["DCGAN"] = invert(models["DCGAN"], x, codes, lr=inversion.dcgan_lr, projection=None, **common)
-    out["GLO"] = invert(models["GLO"], x, codes, lr=inversion.glo_lr,
-                        init=glo_init if glo_init is not None else "gaussian", projection="ball", **common)
+    out["VAE"] = invert(
+        models["VAE"].decoder,
+        x,
+        codes,
+        lr=inversion.vae_lr,
+        init=mu,
+        projection=None,
+        **common,
+    )
+    out["DCGAN"] = invert(
+        models["DCGAN"], x, codes, lr=inversion.dcgan_lr, projection=None, **common
+    )
+    out["GLO"] = invert(
+        models["GLO"],
+        x,
+        codes,
+        lr=inversion.glo_lr,
+        init=glo_init if glo_init is not None else "gaussian",
+        projection="ball",
+        **common,
+    )
     return out
 
 
@@ -67,36 +103,57 @@ def mean_se(per_image: torch.Tensor) -> tuple[float, float, int]:
     return v.mean().item(), se, n
 
 
-def score_codes(models: dict, x: torch.Tensor, z: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def score_codes(
+    models: dict, x: torch.Tensor, z: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
     """{method: pSNR per image (N,) float64} of g(z) against x."""
-    return {m: psnr_per_image(x.cpu(), decode(models, m, z_m).cpu()) for m, z_m in z.items()}
+    return {
+        m: psnr_per_image(x.cpu(), decode(models, m, z_m).cpu()) for m, z_m in z.items()
+    }
 
 
 @torch.no_grad()
 def own_samples(generator, n: int, seed: int) -> torch.Tensor:
     """x = g(z) for n codes z ~ N(0, I) drawn from ``seed + 1`` (the sanity check's images)."""
     device = next(generator.parameters()).device
-    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed + 1)).to(device)
+    z = torch.randn(
+        n, generator.latent_dim, generator=torch.Generator().manual_seed(seed + 1)
+    ).to(device)
     return generator(z)
 
 
-def sanity_check(generator, n: int, inversion: InversionSettings, seed: int = 0) -> tuple[float, float, float]:
+def sanity_check(
+    generator, n: int, inversion: InversionSettings, seed: int = 0
+) -> tuple[float, float, float]:
     """(mean pSNR, its standard error, share above SANITY_DB) of g(z*) against x = g(z), z ~ N(0, I).
 
     z* is found by MSE from another start with exactly ``inversion.steps`` steps of size
     ``inversion.dcgan_lr``: the settings of the DCGAN's real images (equal inversion effort).
     """
     x = own_samples(generator, n, seed)
-    z_star = invert(generator, x, "mse", inversion.steps, lr=inversion.dcgan_lr, projection=None, seed=seed + 2)
+    z_star = invert(
+        generator,
+        x,
+        "mse",
+        inversion.steps,
+        lr=inversion.dcgan_lr,
+        projection=None,
+        seed=seed + 2,
+    )
     with torch.no_grad():
         per_image = psnr_per_image(x.cpu(), generator(z_star).cpu())
     mean, se, _ = mean_se(per_image)
     return mean, se, (per_image > SANITY_DB).double().mean().item()
 
 
-def inversion_curve(models: dict, real: torch.Tensor, inversion: InversionSettings,
-                    steps_grid: tuple[int, ...] = (100, 300, 1000, 3000), n_own: int | None = None,
-                    seed: int = 0) -> list[dict]:
+def inversion_curve(
+    models: dict,
+    real: torch.Tensor,
+    inversion: InversionSettings,
+    steps_grid: tuple[int, ...] = (100, 300, 1000, 3000),
+    n_own: int | None = None,
+    seed: int = 0,
+) -> list[dict]:
     """pSNR (codes by MSE) against the number of inversion steps, side by side, one row per step count:
 
     {"steps", "DCGAN own samples", "DCGAN real", "GLO real"}, each a (mean, standard error, n) triple.
@@ -107,11 +164,45 @@ def inversion_curve(models: dict, real: torch.Tensor, inversion: InversionSettin
     rows = []
     for steps in steps_grid:
         inv = replace(inversion, steps=steps)
-        z_own = invert(models["DCGAN"], own, "mse", steps, lr=inv.dcgan_lr, projection=None, seed=seed + 2)
-        z_real = invert(models["DCGAN"], real, "mse", steps, lr=inv.dcgan_lr, projection=None, seed=seed)
-        z_glo = invert(models["GLO"], real, "mse", steps, lr=inv.glo_lr, projection="ball", seed=seed)
-        rows.append({"steps": steps,
-                     "DCGAN own samples": mean_se(psnr_per_image(own.cpu(), decode(models, "DCGAN", z_own).cpu())),
-                     "DCGAN real": mean_se(psnr_per_image(real.cpu(), decode(models, "DCGAN", z_real).cpu())),
-                     "GLO real": mean_se(psnr_per_image(real.cpu(), decode(models, "GLO", z_glo).cpu()))})
+        z_own = invert(
+            models["DCGAN"],
+            own,
+            "mse",
+            steps,
+            lr=inv.dcgan_lr,
+            projection=None,
+            seed=seed + 2,
+        )
+        z_real = invert(
+            models["DCGAN"],
+            real,
+            "mse",
+            steps,
+            lr=inv.dcgan_lr,
+            projection=None,
+            seed=seed,
+        )
+        z_glo = invert(
+            models["GLO"],
+            real,
+            "mse",
+            steps,
+            lr=inv.glo_lr,
+            projection="ball",
+            seed=seed,
+        )
+        rows.append(
+            {
+                "steps": steps,
+                "DCGAN own samples": mean_se(
+                    psnr_per_image(own.cpu(), decode(models, "DCGAN", z_own).cpu())
+                ),
+                "DCGAN real": mean_se(
+                    psnr_per_image(real.cpu(), decode(models, "DCGAN", z_real).cpu())
+                ),
+                "GLO real": mean_se(
+                    psnr_per_image(real.cpu(), decode(models, "GLO", z_glo).cpu())
+                ),
+            }
+        )
     return rows

@@ -21,8 +21,14 @@ import torch.nn.functional as F
 from .._validate import check_images, check_latent, check_same_shape, check_tensor
 from ..data.constants import PIXEL_MIN, PIXEL_RANGE
 
-__all__ = ["gaussian_kl", "reparameterize", "bernoulli_log_likelihood", "gaussian_log_likelihood", "elbo",
-           "LIKELIHOODS"]
+__all__ = [
+    "gaussian_kl",
+    "reparameterize",
+    "bernoulli_log_likelihood",
+    "gaussian_log_likelihood",
+    "elbo",
+    "LIKELIHOODS",
+]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -44,7 +50,9 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)  # (N, d) -> (N,)
 
 
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def reparameterize(
+    mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """A sample z = mu + sigma * eps with eps ~ N(0, I) and sigma = exp(logvar / 2).
 
     z is a differentiable function of (mu, logvar), so gradients of E_q[f(z)] reach the encoder.
@@ -52,7 +60,9 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
     Book: {eq}`vae-reparam`
     """
     _check_mu_logvar(mu, logvar)
-    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)  # (N, d)
+    eps = torch.randn(
+        mu.shape, generator=generator, device=mu.device, dtype=mu.dtype
+    )  # (N, d)
     return mu + torch.exp(0.5 * logvar) * eps
 
 
@@ -69,10 +79,16 @@ def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Ten
     check_images(logits, "logits")
     check_same_shape(x, logits, "x and logits")
     t = (x - PIXEL_MIN) / PIXEL_RANGE  # [-1, 1] -> [0, 1]
-    return -F.binary_cross_entropy_with_logits(logits, t, reduction="none").flatten(1).sum(1)  # (N,)
+    return (
+        -F.binary_cross_entropy_with_logits(logits, t, reduction="none")
+        .flatten(1)
+        .sum(1)
+    )  # (N,)
 
 
-def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, sigma: float) -> torch.Tensor:
+def gaussian_log_likelihood(
+    x: torch.Tensor, mean: torch.Tensor, sigma: float
+) -> torch.Tensor:
     """log N(x; mean, sigma^2 I) per image, normalising constant included (nats).
 
     log p(x|z) = -1/(2 sigma^2) ||x - mean||^2 - D log sigma - (D/2) log(2 pi),  D = C*H*W.
@@ -88,8 +104,14 @@ def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, sigma: float) -
     return -0.5 * sq / sigma**2 - d * math.log(sigma) - 0.5 * d * math.log(2 * math.pi)
 
 
-def elbo(x: torch.Tensor, x_logits_or_mean: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
-         likelihood: str = "bernoulli", sigma: float = 0.1) -> torch.Tensor:
+def elbo(
+    x: torch.Tensor,
+    x_logits_or_mean: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    likelihood: str = "bernoulli",
+    sigma: float = 0.1,
+) -> torch.Tensor:
     """One-sample estimate of the ELBO per image, in nats: log p(x|z) - KL(q(z|x) || N(0, I)).
 
     ``x_logits_or_mean`` is the decoder's output at one z = mu + sigma_q * eps ~ q(z|x):
@@ -101,7 +123,9 @@ def elbo(x: torch.Tensor, x_logits_or_mean: torch.Tensor, mu: torch.Tensor, logv
     check_tensor(x, "x")
     _check_mu_logvar(mu, logvar)
     if mu.shape[0] != x.shape[0]:
-        raise ValueError(f"x and mu must have the same batch size, got {x.shape[0]} and {mu.shape[0]}")
+        raise ValueError(
+            f"x and mu must have the same batch size, got {x.shape[0]} and {mu.shape[0]}"
+        )
     if likelihood == "bernoulli":
         log_px_z = bernoulli_log_likelihood(x, x_logits_or_mean)
     elif likelihood == "gaussian":

@@ -26,20 +26,42 @@ __all__ = ["VAE"]
 class VAE(nn.Module):
     """Encoder (N, C, s, s) -> (mu, logvar) (N, d); decoder ``DCGANGenerator`` (N, d) -> (N, C, s, s)."""
 
-    def __init__(self, latent_dim: int = 32, channels: int = 1, size: int = 32, width: int = 64,
-                 decoder: DCGANGenerator | None = None):
+    def __init__(
+        self,
+        latent_dim: int = 32,
+        channels: int = 1,
+        size: int = 32,
+        width: int = 64,
+        decoder: DCGANGenerator | None = None,
+    ):
         super().__init__()
         self.latent_dim, self.channels, self.size = latent_dim, channels, size
         features = DCGANDiscriminator(channels, size, width).net
-        head_in = features[-1].in_channels  # width of the last feature map, e.g. 256 at 32 px
-        self.encoder = features[:-1]  # (N, C, s, s) -> (N, head_in, 4, 4): the critic without its logit
-        self.head = nn.Conv2d(head_in, 2 * latent_dim, 4, 1, 0)  # (N, head_in, 4, 4) -> (N, 2d, 1, 1)
+        head_in = features[
+            -1
+        ].in_channels  # width of the last feature map, e.g. 256 at 32 px
+        self.encoder = features[
+            :-1
+        ]  # (N, C, s, s) -> (N, head_in, 4, 4): the critic without its logit
+        self.head = nn.Conv2d(
+            head_in, 2 * latent_dim, 4, 1, 0
+        )  # (N, head_in, 4, 4) -> (N, 2d, 1, 1)
         nn.init.normal_(self.head.weight, 0.0, 0.02)
         nn.init.zeros_(self.head.bias)
-        self.decoder = decoder if decoder is not None else DCGANGenerator(latent_dim, channels, size, width)
-        if (self.decoder.latent_dim, self.decoder.channels, self.decoder.size) != (latent_dim, channels, size):
-            raise ValueError(f"decoder must map d={latent_dim} to {channels}x{size}x{size}, got d="
-                             f"{self.decoder.latent_dim} -> {self.decoder.channels}x{self.decoder.size}x{self.decoder.size}")
+        self.decoder = (
+            decoder
+            if decoder is not None
+            else DCGANGenerator(latent_dim, channels, size, width)
+        )
+        if (self.decoder.latent_dim, self.decoder.channels, self.decoder.size) != (
+            latent_dim,
+            channels,
+            size,
+        ):
+            raise ValueError(
+                f"decoder must map d={latent_dim} to {channels}x{size}x{size}, got d="
+                f"{self.decoder.latent_dim} -> {self.decoder.channels}x{self.decoder.size}x{self.decoder.size}"
+            )
         if not isinstance(self.decoder.net[-1], nn.Tanh):
             raise ValueError("the decoder's last layer must be tanh (a DCGANGenerator)")
 
@@ -69,10 +91,16 @@ class VAE(nn.Module):
             return 2.0 * a
         if likelihood == "gaussian":
             return torch.tanh(a)
-        raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
+        raise ValueError(
+            f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}"
+        )
 
-    def forward(self, x: torch.Tensor, likelihood: str = "gaussian", generator: torch.Generator | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        x: torch.Tensor,
+        likelihood: str = "gaussian",
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(decoder output at one z ~ q(z|x), mu, logvar): the inputs of ``elbo`` after x."""
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar, generator)  # (N, d)
