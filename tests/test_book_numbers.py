@@ -104,7 +104,6 @@ CITED: dict[str, dict[str, str]] = {
     "11_open_questions.ipynb": {
         r"\bthan 95% of the codes are from": "glo_teach.glo.interpolation_off_support: the 0.95 quantile of the codes' "
         "nearest-neighbour distances (its docstring and code)",
-        r"\bAdam 3e-3\b": "glo_teach.reference.GLO_SETTINGS (the generator's Adam learning rate), named in the sentence",
         r"\bkurtosis \(3 for a Gaussian\)": "the kurtosis of a Gaussian, 3 (Mardia, 1970)",
     },
 }
