@@ -111,13 +111,19 @@ def training_key(
     protocol = {
         k: v for k, v in asdict(_protocol(budget)).items() if k not in SCORING_FIELDS
     }
-    if protocol["max_steps"] is None:
-        del protocol["max_steps"]
+    return _digest(dataset, seed, "training", protocol)
+
+
+def _digest(dataset: str, seed: int, field: str, protocol: dict) -> str:
+    """First 16 hex digits of SHA-256 of the sorted JSON {format, dataset, seed, field: protocol}; an
+    uncapped protocol's ``max_steps`` (None) is left out, so keys made before that field stay valid."""
+    if protocol.get("max_steps", 0) is None:
+        protocol = {k: v for k, v in protocol.items() if k != "max_steps"}
     settings = {
         "format": FORMAT_VERSION,
         "dataset": dataset,
         "seed": seed,
-        "training": protocol,
+        field: protocol,
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[
         :16
@@ -130,18 +136,7 @@ def store_key(
     """The first 16 hex digits of SHA-256(JSON of {format, dataset, seed, every setting of the protocol}):
     any changed setting gives another key, hence another folder. An uncapped protocol (``max_steps`` None)
     leaves that field out, so its key is the one it had before the field existed."""
-    protocol = asdict(_protocol(budget))
-    if protocol["max_steps"] is None:
-        del protocol["max_steps"]
-    settings = {
-        "format": FORMAT_VERSION,
-        "dataset": dataset,
-        "seed": seed,
-        "protocol": protocol,
-    }
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[
-        :16
-    ]
+    return _digest(dataset, seed, "protocol", asdict(_protocol(budget)))
 
 
 def models_dir() -> Path:
