@@ -36,7 +36,13 @@ NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 # Every .md page. The generated block of instructors.md is left out: its counts come from the notebooks
 # (`glo-teach assignments table --write`) and tests/test_assignments.py fails when they disagree.
 PAGES = sorted(BOOK.glob("*.md"))
-GENERATED = re.compile(r"<!-- BEGIN GENERATED.*?<!-- END GENERATED -->", re.S)
+# blocks generated from a record, checked against it by their own tests (instructors.md: the notebooks;
+# the preface's timings: bench/results/book-cpu.json, tests/test_book.py)
+GENERATED = re.compile(
+    r"<!-- BEGIN GENERATED.*?<!-- END GENERATED -->"
+    r"|<!-- book-timing:begin -->.*?<!-- book-timing:end -->",
+    re.S,
+)
 
 # Cited constants. Per page (a notebook's or page's file name, "*" for every page): a regex that matches the
 # number *with its context* in the stripped prose, and the number's source. Only the matched phrase is
