@@ -13,7 +13,13 @@ torch, seconds per chapter, total) and the preface's table of measured timings, 
 ``<!-- book-timing:begin -->`` and ``<!-- book-timing:end -->`` of ``book/preface.md``, is rewritten
 from it (``tests/test_book.py`` checks that the page and the committed record agree).
 
-Usage: ``python bench/book_timing.py [--budget cpu] [--chapters 04 08] [--out DIR] [--record FILE]``.
+With ``--compare-plain FILE`` each chosen chapter runs twice, one run after the other: first with every
+generator layer PyTorch's own (``bench/_plain_layers.py``, the "before" of the speed work: its
+:data:`INSTALL` cell runs first in the kernel), then as the library computes it; printed and written to
+FILE: both wall times and their ratio per chapter and in all.
+
+Usage: ``python bench/book_timing.py [--budget cpu] [--chapters 04 08] [--out DIR] [--record FILE]
+[--compare-plain FILE]``.
 Not part of the test suite.
 """
 
@@ -24,6 +30,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -79,10 +86,13 @@ def chapters() -> list[Path]:
 
 
 def run(
-    path: Path, out: Path, timeout: int
+    path: Path, out: Path, timeout: int, first: str | None = None
 ) -> tuple[float, list[tuple[float, int, str]], str | None]:
-    """Execute one notebook; (seconds, [(cell seconds, cell index, first line)], error or None)."""
+    """Execute one notebook (after the code ``first``, if given, as an extra first cell); (seconds,
+    [(cell seconds, cell index in the chapter, first line)], error or None)."""
     nb = nbformat.read(path, as_version=4)
+    if first is not None:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(first))
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -99,7 +109,7 @@ def run(
     seconds = time.perf_counter() - t
     nbformat.write(nb, out / path.name)
     cells = []
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(nb.cells, start=-1 if first is not None else 0):
         timing = cell.get("metadata", {}).get("execution", {})
         if (
             cell.cell_type == "code"
@@ -145,6 +155,11 @@ def main() -> None:
         type=Path,
         help="write the seconds to this JSON and the preface's table from it",
     )
+    parser.add_argument(
+        "--compare-plain",
+        type=Path,
+        help="time each chapter with the plain layers, then ours; write both to this JSON",
+    )
     args = parser.parse_args()
     os.environ["GLO_TEACH_BUDGET"] = args.budget
     out = args.out or ROOT / "runs" / f"book-{args.budget}"
@@ -157,6 +172,8 @@ def main() -> None:
     print(
         f"budget {args.budget}, {os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
+    if args.compare_plain:
+        return compare_plain(paths, out, args)
     total, failed, per_chapter = 0.0, [], {}
     for path in paths:
         seconds, cells, error = run(path, out, args.timeout)
@@ -208,6 +225,51 @@ def main() -> None:
         print(
             f"record in {args.record}; preface {'updated' if write_preface(record) else 'unchanged'}"
         )
+
+
+def compare_plain(paths: list[Path], out: Path, args) -> None:
+    """Each chapter with the plain layers, then with ours, back to back; the ratio plain / ours."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _plain_layers import INSTALL
+
+    plain_out = out.with_name(out.name + "-plain")
+    plain_out.mkdir(parents=True, exist_ok=True)
+    rows, failed = {}, []
+    for path in paths:
+        times = {}
+        for tag, first, where in (("plain", INSTALL, plain_out), ("ours", None, out)):
+            times[tag], _, error = run(path, where, args.timeout, first)
+            if error:
+                failed.append(f"{path.name} ({tag}): {error}")
+        rows[path.stem] = {k: round(v, 1) for k, v in times.items()}
+        print(
+            f"{path.name:40s} plain {times['plain']:7.1f} s  ours {times['ours']:7.1f} s  "
+            f"ratio {times['plain'] / times['ours']:.2f}",
+            flush=True,
+        )
+    plain = sum(r["plain"] for r in rows.values())
+    ours = sum(r["ours"] for r in rows.values())
+    print(
+        f"{'in all':40s} plain {plain:7.1f} s  ours {ours:7.1f} s  ratio {plain / ours:.2f}"
+    )
+    if failed:
+        raise SystemExit("failed: " + "; ".join(failed))
+    import torch
+
+    record = {
+        "budget": args.budget,
+        "date": datetime.now().strftime("%Y-%m-%d"),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
+        "cpus": os.cpu_count(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "torch": torch.__version__,
+        "chapters": rows,
+        "total": {"plain": round(plain, 1), "ours": round(ours, 1)},
+    }
+    args.compare_plain.parent.mkdir(parents=True, exist_ok=True)
+    args.compare_plain.write_text(json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,12 @@ of the method on a run that happened. Not part of the test suite; run it alone (
 second core halves torch's speed).
 
 ``--record FILE`` writes the figures as JSON (read by the book's page on the reference protocol).
+``--compare-plain`` measures the protocol twice, first with every generator layer PyTorch's own
+(``bench/_plain_layers.py``, the "before" of the speed work), then as the library computes it, and
+prints both predictions and their ratio per term (with ``--record``, both go to the JSON).
 
-Usage: ``python bench/reference_cost.py [--dataset mnist] [--protocol reference] [--check cpu] [--record FILE]``
+Usage: ``python bench/reference_cost.py [--dataset mnist] [--protocol reference] [--check cpu] [--record FILE]
+[--compare-plain]``
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -137,6 +142,11 @@ def main() -> None:
     p.add_argument(
         "--record", type=Path, default=None, help="write the figures to this JSON file"
     )
+    p.add_argument(
+        "--compare-plain",
+        action="store_true",
+        help="also predict the run with the plain PyTorch layers; print the ratio",
+    )
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, {args.dataset}")
@@ -174,6 +184,12 @@ def main() -> None:
             print(f"  {term:12s} {sec:9.0f} s / {rec:9.0f} s = {sec / rec:.2f}")
             record["check"][term] = {"predicted": sec, "recorded": rec}
     protocol = get_protocol(args.protocol)
+    if args.compare_plain:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from _plain_layers import plain_layers
+
+        with plain_layers():
+            plain = cost(args.dataset, protocol)
     predicted = cost(args.dataset, protocol)
     print(
         f"\nprotocol {protocol.name!r}: width {protocol.width}, {len(load_fit(args.dataset, protocol))} fit images, "
@@ -184,10 +200,19 @@ def main() -> None:
     print(
         f"  ratio to the {args.limit_min:.0f}-minute limit: {predicted['total'] / 60 / args.limit_min:.2f}"
     )
+    if args.compare_plain:
+        print("\nthe same with the plain PyTorch layers (before) / ours (after):")
+        for term, sec in predicted.items():
+            print(
+                f"  {term:12s} {plain[term] / 60:9.1f} min / {sec / 60:9.1f} min = "
+                f"{plain[term] / sec:.2f}"
+            )
     if args.record:
         record["reference" if args.protocol == "reference" else args.protocol] = (
             predicted
         )
+        if args.compare_plain:
+            record["plain layers"] = plain
         args.record.parent.mkdir(parents=True, exist_ok=True)
         args.record.write_text(json.dumps(record, indent=1) + "\n")
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, from scratch: install, unit tests, every chapter under nbval at the smoke
-# budget, the book build (fails if a notebook raises), and the rendered pages in headless Chromium.
+# budget, chapters 7-11 at the gpu budget's sizes for two steps per loop, the book build (fails if
+# a notebook raises), and the rendered pages in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -31,6 +32,15 @@ phase "notebooks under nbval (GLO_TEACH_BUDGET=smoke)"
 # two kernels side by side: one thread each, or OpenMP oversubscribes the two cores (10x slower SVDs)
 OMP_NUM_THREADS=1 GLO_TEACH_BUDGET=smoke "$VENV/bin/python" -m pytest --nbval-lax -n 2 --dist loadfile -q -p no:cacheprovider --nbval-cell-timeout=600 book/
 done_phase notebooks
+
+phase "chapters 7-11 at the gpu budget's sizes, two steps per loop (GLO_TEACH_STEP_CAP=2)"
+# every paper-scale shape and memory path once (full data, width 64, n_eval, table1_recon): a check of
+# shapes and memory, not of quality; the models it trains go to a store of their own
+OMP_NUM_THREADS=1 GLO_TEACH_BUDGET=gpu GLO_TEACH_STEP_CAP=2 GLO_TEACH_MODELS=$(mktemp -d) \
+  "$VENV/bin/python" -m pytest --nbval-lax -n 2 --dist loadfile -q -p no:cacheprovider --nbval-cell-timeout=900 \
+  book/07_glo.ipynb book/08_table1.ipynb book/09_mode_dropping.ipynb book/10_latent_optimisation.ipynb \
+  book/11_open_questions.ipynb
+done_phase "gpu sizes"
 
 phase "book build (GLO_TEACH_BUDGET=smoke)"
 # A kernel message lost between nbclient and ipykernel leaves both idle forever (seen once in

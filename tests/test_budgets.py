@@ -95,7 +95,7 @@ def test_gpu_budget_capped_keeps_the_papers_sizes(monkeypatch):
         None,
         64,
         10_000,
-        10_000,
+        1000,
         128,
     )
     assert (b.gan_steps, b.toy_steps, b.invert_steps, b.max_steps) == (2, 2, 2, 2)

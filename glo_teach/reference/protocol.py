@@ -226,7 +226,7 @@ class Protocol:
             glo_epochs=b.glo_epochs,
             inversion=InversionSettings(**inversion),
             sanity_n=min(64, b.table1_recon),
-            extra_lap1_readings=(),  # budgets: one reading
+            extra_lap1_readings=None,  # the Lap1 half under every reading (the choice between them is open)
             max_steps=b.max_steps,
         )
         return cls(**{**sizes, **chosen, **overrides})

@@ -50,6 +50,7 @@ def run_table1(
     models: dict | None = None,
     seconds: dict[str, float] | None = None,
     command: list[str] | None = None,
+    tuning: dict | None = None,
 ) -> Table1Result:
     """Train PCA, VAE, DCGAN and GLO on ``dataset`` and score their reconstructions as in Table 1.
 
@@ -59,7 +60,8 @@ def run_table1(
     With ``out``, writes the CSV, the JSON record, the Markdown table and the PNG figures there.
     ``models``: already trained models (as :func:`~glo_teach.reference.train.train_models` returns, e.g. from
     :mod:`~glo_teach.reference.store`) to score instead of training; ``seconds``: their training wall times,
-    reported with this run's; ``command``: the command line recorded in the JSON (default ``sys.argv``).
+    reported with this run's; ``command``: the command line recorded in the JSON (default ``sys.argv``);
+    ``tuning``: the data set's own tuning record, for the deviations table (:func:`~.report.deviations`).
     """
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
@@ -166,7 +168,7 @@ def run_table1(
         sanity_se=sanity_se,
         sanity_n=protocol.sanity_n,
         protocol=protocol,
-        deviations=deviations(protocol, dataset, split_size(dataset, "train")),
+        deviations=deviations(protocol, dataset, split_size(dataset, "train"), tuning),
         per_image_test=per_image_test,
     )
     if out is not None:

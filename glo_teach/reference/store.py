@@ -56,6 +56,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_NAME",
     "REFERENCE_DIR",
+    "committed_tuning",
     "ManifestError",
     "SCORING_FIELDS",
     "store_key",
@@ -81,6 +82,17 @@ _checkout = checkout_data_dir(Path(__file__).resolve().parents[2])
 REFERENCE_DIR: Path | None = (
     None if _checkout is None else _checkout.parent / "reference"
 )  # committed folders
+
+
+def committed_tuning(dataset: str, budget: str) -> dict | None:
+    """The committed record of ``glo-teach tune`` for a data set at a budget
+    (``reference/tune/<dataset>-<budget>.json``), None when there is none (or no checkout)."""
+    path = (
+        None
+        if REFERENCE_DIR is None
+        else Path(REFERENCE_DIR) / "tune" / f"{dataset}-{budget}.json"
+    )
+    return json.loads(path.read_text()) if path is not None and path.is_file() else None
 
 
 class ManifestError(RuntimeError):
@@ -450,6 +462,7 @@ def _score_into(
             models=models,
             seconds=info.get("seconds"),
             command=reference_command(dataset, protocol.name, folder),
+            tuning=committed_tuning(dataset, protocol.name),
         )
         write_manifest(folder, {k: v for k, v in info.items() if k != "files"})
     return result
