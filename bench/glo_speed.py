@@ -16,7 +16,8 @@
    on 256 codes) are each given as achieved GFLOP/s / the fp32 matmul GFLOP/s (2048^3 sgemm)
    measured in the same run before and after (their mean). FLOPs are those of the networks
    (matmuls and convolutions, forward and backward, ``FlopCounterMode``; elementwise work and
-   the loss are not counted), so 1.0 is the limit for this FLOP count.
+   the loss are not counted), so 1.0 is the limit for this FLOP count. The reference's GLO step, of
+   the same FLOPs, gets its fraction too: ours / reference cannot exceed 1 / that fraction.
 
 3. Per-layer breakdown: each leaf layer of each network is timed alone (forward + backward on its
    own input from the step), with its share of the summed time and its own fraction of the matmul
@@ -26,7 +27,10 @@
    fold and as the sub-pixel convolution (``glo_teach.nets``), both memory layouts, ratio to plain;
    the generator uses the winners (``DCGANGenerator.last_layer``).
 
-Usage: ``python bench/glo_speed.py [--quick] [--threads 1,2] [--no-layers] [--levers]``; ``--quick`` runs in
+5. ``--compile``: each GLO generator's step eager and under ``torch.compile`` (inductor fuses
+   BatchNorm + ReLU): its compile time and the steady-state ratio.
+
+Usage: ``python bench/glo_speed.py [--quick] [--threads 1,2] [--no-layers] [--levers] [--compile]``; ``--quick`` runs in
 under a minute (2 steps, 2 rounds, no per-layer breakdown), the full run (3 steps,
 6 at 32 px, best of 3 alternating rounds) in about 3 minutes on an idle 2-core CPU. Not part of the test suite.
 """
@@ -105,11 +109,11 @@ def glo_ours(size: int, d: int, c: int, loss: str, k: int):
             lambda: train_glo(g, x, d, loss=loss, lr_g=0.1, epochs=1, batch_size=BATCH)
         )
 
-    def one_step() -> (
-        None
-    ):  # the network's FLOPs only (forward + backward into theta and z)
+    def one_step() -> None:
+        # the plain network's FLOPs (forward + backward into theta and z), the same count for ours and the
+        # reference: our fast layers compute the same values (the sub-pixel last layer does 0.2% more)
         z = torch.randn(BATCH, d, requires_grad=True)
-        g(z).sum().backward()
+        g.net(z[:, :, None, None]).sum().backward()
 
     return run, _flops(one_step), g
 
@@ -297,6 +301,36 @@ def levers(rounds: int, iters: int = 3) -> None:
             )
 
 
+def compile_lever(rounds: int, iters: int = 3) -> None:
+    """``torch.compile`` (inductor, CPU) on each GLO generator's training step, batch 128: the compile time
+    (the first forward + backward), then ms per forward + backward + MSE eager and compiled, alternating,
+    best of ``rounds``, ratio = eager / compiled (> 1: compiling wins). Inductor fuses BatchNorm + ReLU,
+    so this is also the fusion lever."""
+    for size, d, c, _ in GLO_SETTINGS:
+        g = DCGANGenerator(d, c, size)
+        z, x = torch.randn(BATCH, d, requires_grad=True), _images(BATCH, c, size)
+
+        def step(f) -> None:
+            for _ in range(iters):
+                ((f(z) - x) ** 2).mean().backward()  # x_hat: (N, C, s, s)
+
+        compiled = torch.compile(g)
+        t_compile = _timed(lambda: ((compiled(z) - x) ** 2).mean().backward())
+        step(g), step(compiled)  # warm-up after compiling
+        best = {"eager": float("inf"), "compiled": float("inf")}
+        for _ in range(rounds):
+            best["eager"] = min(best["eager"], _timed(lambda: step(g)) / iters)
+            best["compiled"] = min(
+                best["compiled"], _timed(lambda: step(compiled)) / iters
+            )
+        print(
+            f"  generator {size} px, d={d}, {c} ch: compile {t_compile:.1f} s; eager "
+            f"{best['eager'] * 1e3:.1f} ms, compiled {best['compiled'] * 1e3:.1f} ms "
+            f"({best['eager'] / best['compiled']:.2f}x)",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -317,7 +351,20 @@ def main() -> None:
         action="store_true",
         help="only time each stride-2 layer three ways (levers)",
     )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="only time each generator's step eager and under torch.compile",
+    )
     args = parser.parse_args()
+    if args.compile:
+        for n_threads in dict.fromkeys(int(t) for t in args.threads.split(",")):
+            torch.set_num_threads(n_threads)
+            print(
+                f"== torch.compile, {n_threads} thread(s), load {os.getloadavg()[0]:.2f} =="
+            )
+            compile_lever(rounds=2 if args.quick else 4)
+        return
     if args.levers:
         for n_threads in dict.fromkeys(int(t) for t in args.threads.split(",")):
             torch.set_num_threads(n_threads)
@@ -337,7 +384,8 @@ def main() -> None:
         torch.set_num_threads(n_threads)
         peak0 = matmul_gflops(repeats=2 if args.quick else 4)
         print(f"\n== {n_threads} thread(s); fp32 matmul {peak0:.1f} GFLOP/s ==")
-        measured = []  # (label, images or steps per run, seconds, flops per run)
+        measured = []  # (label, nets, seconds per step, flops per step, inputs)
+        references = []  # (label, our seconds per step, the reference's, flops per step)
         for size, d, c, loss in GLO_SETTINGS:
             steps = 2 * k if size == 32 else k
             ours, flops, g = glo_ours(size, d, c, loss, steps)
@@ -360,6 +408,9 @@ def main() -> None:
                     flops,
                     [torch.randn(BATCH, d)],
                 )
+            )
+            references.append(
+                (f"GLO {size} px {loss}", t_ours / steps, t_ref / steps, flops)
             )
         for label, make in (
             ("GAN step (G + D, 32 px)", gan_step),
@@ -385,6 +436,14 @@ def main() -> None:
             print(
                 f"  {label}: {t * 1e3:.0f} ms/step, {flops / 1e9:.2f} GFLOP/step, "
                 f"{flops / t / 1e9:.1f} GFLOP/s = {flops / t / 1e9 / peak:.0%}"
+            )
+        for label, t_ours, t_ref, flops in references:
+            # the same FLOPs: a ratio ours / reference above 1 / (reference's fraction) would need more than
+            # the matmul rate, so that is the most this FLOP count allows
+            f_ref, f_ours = flops / t_ref / 1e9 / peak, flops / t_ours / 1e9 / peak
+            print(
+                f"  {label}, reference: {t_ref * 1e3:.0f} ms/step = {f_ref:.0%} of matmul; "
+                f"ratio ceiling at 100% {1 / f_ref:.2f}x, ours at {f_ours:.0%} gives {f_ours / f_ref:.2f}x"
             )
         if args.no_layers or args.quick:  # --quick: figures only, well under a minute
             continue
