@@ -52,14 +52,14 @@ os.environ.setdefault(
     "CI", "1"
 )  # no progress bars (glo_teach.budgets.progress_enabled) between the figures
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _reference_glo import ReferenceGLO  # noqa: E402
+from _reference_glo import ReferenceGLO
 
-from glo_teach import DCGANDiscriminator, DCGANGenerator, seed_everything  # noqa: E402
-from glo_teach.data import ImageDataset  # noqa: E402
-from glo_teach.gan import train_gan  # noqa: E402
-from glo_teach.glo import invert, train_glo  # noqa: E402
-from glo_teach.nets import conv_transpose_s2_as_matmul, conv_transpose_s2_subpixel  # noqa: E402
-from glo_teach.vae import VAE, train_vae  # noqa: E402
+from glo_teach import DCGANDiscriminator, DCGANGenerator, seed_everything
+from glo_teach.data import ImageDataset
+from glo_teach.gan import train_gan
+from glo_teach.glo import invert, train_glo
+from glo_teach.nets import conv_transpose_s2_as_matmul, conv_transpose_s2_subpixel
+from glo_teach.vae import VAE, train_vae
 
 GLO_SETTINGS = [
     (32, 32, 1, "mse"),
@@ -128,7 +128,12 @@ def glo_reference(size: int, d: int, c: int, loss: str, k: int):
 def gan_step(k: int, size: int = 32, d: int = 100):
     data = ImageDataset(_images(BATCH * (k + 1), 1, size), name="bench")
     G, D = DCGANGenerator(d, 1, size), DCGANDiscriminator(1, size)
-    kw = dict(loss="nonsaturating", batch_size=BATCH, latent_dim=d, log_every=10**9)
+    kw = {
+        "loss": "nonsaturating",
+        "batch_size": BATCH,
+        "latent_dim": d,
+        "log_every": 10**9,
+    }
     train_gan(G, D, data, steps=1, **kw)  # warm-up
     return (
         lambda: _timed(lambda: train_gan(G, D, data, steps=k, **kw)),
@@ -169,12 +174,13 @@ def layer_breakdown(
     captured: list[tuple[str, nn.Module, torch.Tensor]] = []
     hooks = []
     for net, xin in zip(nets, inputs):
+        prefix = type(net).__name__
         for name, m in net.named_modules():
             if len(list(m.children())) == 0:
                 hooks.append(
                     m.register_forward_hook(
-                        lambda mod, args, out, name=f"{type(net).__name__}.{name}": (
-                            captured.append((name, mod, args[0]))
+                        lambda mod, args, out, name=f"{prefix}.{name}": captured.append(
+                            (name, mod, args[0])
                         )
                     )
                 )
@@ -307,28 +313,30 @@ def compile_lever(rounds: int, iters: int = 3) -> None:
     best of ``rounds``, ratio = eager / compiled (> 1: compiling wins). Inductor fuses BatchNorm + ReLU,
     so this is also the fusion lever."""
     for size, d, c, _ in GLO_SETTINGS:
-        g = DCGANGenerator(d, c, size)
-        z, x = torch.randn(BATCH, d, requires_grad=True), _images(BATCH, c, size)
+        _compile_one(size, d, c, rounds, iters)
 
-        def step(f) -> None:
-            for _ in range(iters):
-                ((f(z) - x) ** 2).mean().backward()  # x_hat: (N, C, s, s)
 
-        compiled = torch.compile(g)
-        t_compile = _timed(lambda: ((compiled(z) - x) ** 2).mean().backward())
-        step(g), step(compiled)  # warm-up after compiling
-        best = {"eager": float("inf"), "compiled": float("inf")}
-        for _ in range(rounds):
-            best["eager"] = min(best["eager"], _timed(lambda: step(g)) / iters)
-            best["compiled"] = min(
-                best["compiled"], _timed(lambda: step(compiled)) / iters
-            )
-        print(
-            f"  generator {size} px, d={d}, {c} ch: compile {t_compile:.1f} s; eager "
-            f"{best['eager'] * 1e3:.1f} ms, compiled {best['compiled'] * 1e3:.1f} ms "
-            f"({best['eager'] / best['compiled']:.2f}x)",
-            flush=True,
-        )
+def _compile_one(size: int, d: int, c: int, rounds: int, iters: int) -> None:
+    g = DCGANGenerator(d, c, size)
+    z, x = torch.randn(BATCH, d, requires_grad=True), _images(BATCH, c, size)
+
+    def step(f) -> None:
+        for _ in range(iters):
+            ((f(z) - x) ** 2).mean().backward()  # x_hat: (N, C, s, s)
+
+    compiled = torch.compile(g)
+    t_compile = _timed(lambda: ((compiled(z) - x) ** 2).mean().backward())
+    step(g), step(compiled)  # warm-up after compiling
+    best = {"eager": float("inf"), "compiled": float("inf")}
+    for _ in range(rounds):
+        best["eager"] = min(best["eager"], _timed(lambda: step(g)) / iters)
+        best["compiled"] = min(best["compiled"], _timed(lambda: step(compiled)) / iters)
+    print(
+        f"  generator {size} px, d={d}, {c} ch: compile {t_compile:.1f} s; eager "
+        f"{best['eager'] * 1e3:.1f} ms, compiled {best['compiled'] * 1e3:.1f} ms "
+        f"({best['eager'] / best['compiled']:.2f}x)",
+        flush=True,
+    )
 
 
 def main() -> None:
