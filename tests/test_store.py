@@ -5,6 +5,7 @@ their scores, a cache that loads instead of retraining, the retrain switch, keys
 import dataclasses
 import hashlib
 import json
+import shutil
 
 import pytest
 import torch
@@ -390,6 +391,84 @@ def test_a_killed_training_resumes_and_other_settings_never_resume_it(
     )  # a leftover of other settings
     store.write_reference("mnist", TINY, tmp_path / "b", device="cpu")
     assert resumed == [False]  # started afresh
+
+
+def test_a_killed_code_search_resumes_where_it_stopped_and_scores_as_an_unbroken_one(
+    cache, monkeypatch, tmp_path
+):
+    """Scoring saves each model's codes under <folder>/codes/<codes>-<split> as soon as they are found: a run
+    killed during the code search reruns only the searches it had not finished, its Table 1 equals one
+    scored without a break from the same weights, and the codes folder is gone once the manifest is written."""
+    import glo_teach.reference.score as score
+
+    real_invert, calls = score.invert, []
+
+    def counting_invert(*args, **kwargs):
+        calls.append(1)
+        if kill_at is not None and len(calls) == kill_at:
+            raise KeyboardInterrupt  # killed in the middle of the code search
+        return real_invert(*args, **kwargs)
+
+    monkeypatch.setattr(score, "invert", counting_invert)
+    folder = tmp_path / "killed"
+    kill_at = None
+    store.write_reference("mnist", TINY, folder, device="cpu")
+    # 3 models x 2 halves x 2 splits, and the sanity check's search (not saved: 64 images)
+    total = len(calls)
+    assert total == 13 and not (folder / "codes").exists()
+    unbroken = read_json(folder / "table1.json")["rows"]
+
+    calls.clear()  # the same folder again: its weights load, its scores are redone
+    kill_at = 7  # after six searches: the MSE half of both splits, then nothing of the Lap1 half
+    with pytest.raises(KeyboardInterrupt):
+        store.write_reference("mnist", TINY, folder, device="cpu")
+    saved = sorted(p.parent.name for p in (folder / "codes").rglob("checkpoint.pt"))
+    assert saved == ["mse-test", "mse-train"]
+    calls.clear()
+    kill_at = None
+    store.write_reference("mnist", TINY, folder, device="cpu")
+    assert len(calls) == total - 6  # the six finished searches were loaded, not rerun
+    assert read_json(folder / "table1.json")["rows"] == unbroken
+    assert not (folder / "codes").exists()
+    verify_manifest(folder)
+
+
+def test_saved_codes_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path):
+    """The key of a saved search covers the weights, the images, the start, the settings and the seed: a
+    change of any of them searches again; the same inputs load the saved codes bit for bit."""
+    import glo_teach.reference.score as score
+
+    models = train_models(load_fit("mnist", TINY), 32, TINY, "mse", "cpu", 0)
+    x, inv = load_test("mnist", 4).images, InversionSettings(steps=2)
+    first = find_codes(models, x, "mse", inv, resume_dir=tmp_path / "saved")
+    saved = torch.load(tmp_path / "saved" / "checkpoint.pt", weights_only=True)
+    assert set(saved) == {"VAE", "DCGAN", "GLO"}  # PCA's projection is not a search
+    real_invert, ran = score.invert, []
+
+    def spy(*args, **kwargs):
+        ran.append(1)
+        return real_invert(*args, **kwargs)
+
+    monkeypatch.setattr(score, "invert", spy)
+
+    def searches(models=models, x=x, inv=inv, seed=0) -> int:
+        """How many searches a rerun makes on a fresh copy of the saved codes."""
+        copy = tmp_path / f"copy-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(tmp_path / "saved", copy)
+        ran.clear()
+        z = find_codes(models, x, "mse", inv, seed=seed, resume_dir=copy)
+        if not ran:
+            assert all(torch.equal(first[m], z[m]) for m in first)
+        return len(ran)
+
+    assert searches() == 0
+    assert searches(x=x.flip(-1)) == 3
+    assert searches(inv=InversionSettings(steps=3)) == 3
+    assert searches(inv=InversionSettings(steps=2, glo_lr=0.3)) == 1  # GLO's step size
+    assert searches(seed=1) == 3
+    with torch.no_grad():
+        next(models["DCGAN"].parameters()).add_(0.01)  # only the DCGAN's weights change
+    assert searches() == 1
 
 
 def test_the_weights_file_holds_no_more_than_the_weights(cache):

@@ -51,6 +51,7 @@ def run_table1(
     seconds: dict[str, float] | None = None,
     command: list[str] | None = None,
     tuning: dict | None = None,
+    codes_dir: str | Path | None = None,
 ) -> Table1Result:
     """Train PCA, VAE, DCGAN and GLO on ``dataset`` and score their reconstructions as in Table 1.
 
@@ -61,7 +62,9 @@ def run_table1(
     ``models``: already trained models (as :func:`~glo_teach.reference.train.train_models` returns, e.g. from
     :mod:`~glo_teach.reference.store`) to score instead of training; ``seconds``: their training wall times,
     reported with this run's; ``command``: the command line recorded in the JSON (default ``sys.argv``);
-    ``tuning``: the data set's own tuning record, for the deviations table (:func:`~.report.deviations`).
+    ``tuning``: the data set's own tuning record, for the deviations table (:func:`~.report.deviations`);
+    ``codes_dir``: the codes of each (codes, split) are saved in its own folder there as each model's are
+    found, so a rerun after a kill continues the code search (:func:`~.score.find_codes`, ``resume_dir``).
     """
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
@@ -108,6 +111,7 @@ def run_table1(
                 glo_train_codes if split == "train" else None,
                 seed,
                 device,
+                None if codes_dir is None else Path(codes_dir) / f"{codes}-{split}",
             )
             found[codes, split] = z
             for method, per_image in score_codes(models, x, z).items():

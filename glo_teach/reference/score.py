@@ -13,11 +13,14 @@ images (:func:`mean_se`). The sanity check inverts the DCGAN's own samples with 
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import replace
+from dataclasses import asdict, is_dataclass, replace
+from pathlib import Path
 
 import torch
 
+from ..checkpoint import load_checkpoint, save_checkpoint
 from ..glo import invert
 from ..metrics import psnr_per_image
 from .protocol import SANITY_DB, InversionSettings
@@ -41,9 +44,15 @@ def find_codes(
     glo_init: torch.Tensor | None = None,
     seed: int = 0,
     device=None,
+    resume_dir: str | Path | None = None,
 ) -> dict[str, torch.Tensor]:
     """{method: codes (N, d)} of images ``x`` for every model, under ``codes``: "mse", "lap1" (Lap1 in
-    ``inversion.lap1_reading``), "lap1-coefficient" / "lap1-level" (Lap1 in that reading) or "encoder"."""
+    ``inversion.lap1_reading``), "lap1-coefficient" / "lap1-level" (Lap1 in that reading) or "encoder".
+
+    ``resume_dir``: each model's codes are saved there (one checkpoint, an entry per model) as soon as they
+    are found, under a SHA-256 of every input of its search (weights, images, start, settings, seed); a
+    rerun after a kill loads the entries whose inputs are unchanged and searches only the others.
+    """
     if codes.startswith("lap1-"):
         inversion = replace(
             inversion, lap1_reading=codes[len("lap1-") :]
@@ -61,30 +70,72 @@ def find_codes(
     out = {}
     if codes == "mse":
         out["PCA"] = models["PCA"].encode(x)
-    common = dict(steps=inversion.steps, seed=seed, lap1_reading=inversion.lap1_reading)
+    common = {
+        "steps": inversion.steps,
+        "seed": seed,
+        "lap1_reading": inversion.lap1_reading,
+    }
+
+    def search(method: str, generator, init, lr: float, projection) -> torch.Tensor:
+        return _resumable(
+            resume_dir,
+            method,
+            (common, codes, lr, projection, models[method], x, init),
+            lambda: invert(
+                generator, x, codes, lr=lr, init=init, projection=projection, **common
+            ),
+        ).to(device)
+
     # the VAE's and the DCGAN's codes are unconstrained (prior N(0, I)), GLO's live in the unit ball
-    out["VAE"] = invert(
-        models["VAE"].decoder,
-        x,
-        codes,
-        lr=inversion.vae_lr,
-        init=mu,
-        projection=None,
-        **common,
+    out["VAE"] = search("VAE", models["VAE"].decoder, mu, inversion.vae_lr, None)
+    out["DCGAN"] = search(
+        "DCGAN", models["DCGAN"], "gaussian", inversion.dcgan_lr, None
     )
-    out["DCGAN"] = invert(
-        models["DCGAN"], x, codes, lr=inversion.dcgan_lr, projection=None, **common
-    )
-    out["GLO"] = invert(
-        models["GLO"],
-        x,
-        codes,
-        lr=inversion.glo_lr,
-        init=glo_init if glo_init is not None else "gaussian",
-        projection="ball",
-        **common,
-    )
+    glo_start = glo_init if glo_init is not None else "gaussian"
+    out["GLO"] = search("GLO", models["GLO"], glo_start, inversion.glo_lr, "ball")
     return out
+
+
+def _resumable(directory, method: str, inputs: tuple, search) -> torch.Tensor:
+    """``search()``, or the codes that an earlier run saved in ``directory`` for the same ``inputs``."""
+    if directory is None:
+        return search()
+    key = _digest(method, inputs)
+    state = load_checkpoint(directory) or {}
+    if method in state and state[method]["key"] == key:
+        return state[method]["z"]
+    z = search()
+    state = load_checkpoint(directory) or {}  # as on disk now
+    save_checkpoint(directory, {**state, method: {"key": key, "z": z.detach().cpu()}})
+    return z
+
+
+def _digest(*parts) -> str:
+    """SHA-256 of nested tuples of strings, numbers, settings dataclasses, modules and tensors (every
+    tensor by dtype, shape and bytes, a module by its state_dict)."""
+    h = hashlib.sha256()
+
+    def feed(part) -> None:
+        if isinstance(part, torch.Tensor):
+            t = part.detach().cpu().contiguous()
+            h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(part, torch.nn.Module):
+            for name, t in part.state_dict().items():
+                h.update(name.encode())
+                feed(t)
+        elif isinstance(part, (tuple, list)):
+            h.update(b"(")
+            for p in part:
+                feed(p)
+            h.update(b")")
+        elif is_dataclass(part):
+            h.update(repr(asdict(part)).encode())
+        else:
+            h.update(repr(part).encode())
+
+    feed(parts)
+    return h.hexdigest()
 
 
 @torch.no_grad()

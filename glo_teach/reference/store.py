@@ -463,7 +463,9 @@ def _score_into(
             seconds=info.get("seconds"),
             command=reference_command(dataset, protocol.name, folder),
             tuning=committed_tuning(dataset, protocol.name),
+            codes_dir=folder / "codes",  # a killed search resumes; removed once scored
         )
+        shutil.rmtree(folder / "codes", ignore_errors=True)
         write_manifest(folder, {k: v for k, v in info.items() if k != "files"})
     return result
 
