@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -76,15 +76,26 @@ def find_codes(
         "lap1_reading": inversion.lap1_reading,
     }
 
+    saved = None if resume_dir is None else (load_checkpoint(resume_dir) or {})
+
     def search(method: str, generator, init, lr: float, projection) -> torch.Tensor:
-        return _resumable(
-            resume_dir,
-            method,
-            (common, codes, lr, projection, models[method], x, init),
-            lambda: invert(
-                generator, x, codes, lr=lr, init=init, projection=projection, **common
-            ),
-        ).to(device)
+        """invert(), or the codes saved in ``resume_dir`` for the same inputs; new codes are saved at once."""
+        key = (
+            None
+            if saved is None
+            else _search_key(
+                method, common, codes, lr, projection, models[method], x, init
+            )
+        )
+        if key is not None and saved.get(method, {}).get("key") == key:
+            return saved[method]["z"].to(device)
+        z = invert(
+            generator, x, codes, lr=lr, init=init, projection=projection, **common
+        )
+        if key is not None:
+            saved[method] = {"key": key, "z": z.detach().cpu()}
+            save_checkpoint(resume_dir, saved)
+        return z
 
     # the VAE's and the DCGAN's codes are unconstrained (prior N(0, I)), GLO's live in the unit ball
     out["VAE"] = search("VAE", models["VAE"].decoder, mu, inversion.vae_lr, None)
@@ -96,23 +107,9 @@ def find_codes(
     return out
 
 
-def _resumable(directory, method: str, inputs: tuple, search) -> torch.Tensor:
-    """``search()``, or the codes that an earlier run saved in ``directory`` for the same ``inputs``."""
-    if directory is None:
-        return search()
-    key = _digest(method, inputs)
-    state = load_checkpoint(directory) or {}
-    if method in state and state[method]["key"] == key:
-        return state[method]["z"]
-    z = search()
-    state = load_checkpoint(directory) or {}  # as on disk now
-    save_checkpoint(directory, {**state, method: {"key": key, "z": z.detach().cpu()}})
-    return z
-
-
-def _digest(*parts) -> str:
-    """SHA-256 of nested tuples of strings, numbers, settings dataclasses, modules and tensors (every
-    tensor by dtype, shape and bytes, a module by its state_dict)."""
+def _search_key(*parts) -> str:
+    """SHA-256 of nested tuples of strings, numbers, dicts of those, modules and tensors (every tensor by
+    dtype, shape and bytes, a module by its state_dict): the key of one code search's inputs."""
     h = hashlib.sha256()
 
     def feed(part) -> None:
@@ -129,8 +126,6 @@ def _digest(*parts) -> str:
             for p in part:
                 feed(p)
             h.update(b")")
-        elif is_dataclass(part):
-            h.update(repr(asdict(part)).encode())
         else:
             h.update(repr(part).encode())
 
