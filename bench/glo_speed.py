@@ -365,24 +365,19 @@ def main() -> None:
         help="only time each generator's step eager and under torch.compile",
     )
     args = parser.parse_args()
-    if args.compile:
-        for n_threads in dict.fromkeys(int(t) for t in args.threads.split(",")):
+    threads = list(dict.fromkeys(int(t) for t in args.threads.split(",")))
+    if args.levers or args.compile:  # only that lever, at each thread count
+        name, lever = (
+            ("torch.compile", compile_lever) if args.compile else ("levers", levers)
+        )
+        for n_threads in threads:
             torch.set_num_threads(n_threads)
-            print(
-                f"== torch.compile, {n_threads} thread(s), load {os.getloadavg()[0]:.2f} =="
-            )
-            compile_lever(rounds=2 if args.quick else 4)
-        return
-    if args.levers:
-        for n_threads in dict.fromkeys(int(t) for t in args.threads.split(",")):
-            torch.set_num_threads(n_threads)
-            print(f"== levers, {n_threads} thread(s), load {os.getloadavg()[0]:.2f} ==")
-            levers(rounds=2 if args.quick else 4)
+            print(f"== {name}, {n_threads} thread(s), load {os.getloadavg()[0]:.2f} ==")
+            lever(rounds=2 if args.quick else 4)
         return
     k, rounds = (
         (2, 2) if args.quick else (3, 3)
     )  # steps per timed run (x2 at 32 px), rounds per step
-    threads = list(dict.fromkeys(int(t) for t in args.threads.split(",")))
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
         f"{k} steps (32 px GLO: {2 * k}) per run, best of {rounds} rounds"
